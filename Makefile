@@ -1,0 +1,95 @@
+# Every target creates what it needs. Python 3.11+, Node 20+ and make are all a machine must have.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+CDK := node_modules/.bin/cdk
+PYTEST := $(BIN)/pytest
+export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+
+.PHONY: help install demo test unit integration infra e2e lint format synth local deploy bench \
+	test-localstack lock clean
+
+help:
+	@echo "make demo            bill a synthetic hoster on the embedded AWS (creates everything)"
+	@echo "make test            run the whole test suite (creates everything)"
+	@echo "make lint            ruff and mypy"
+	@echo "make synth           cdk synth into cdk.out (no Docker needed)"
+	@echo "make local           start the embedded AWS and the local HTTP APIs"
+	@echo "make deploy          cdk deploy to the AWS account of your credentials"
+	@echo "make bench           benchmarks; figures to bench-results.json"
+	@echo "make test-localstack integration suite against a LocalStack at AWS_ENDPOINT_URL"
+
+install: $(STAMP) $(NODE_STAMP)
+
+$(STAMP): requirements/dev.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "python 3.11 or newer is needed (found $$($(PYTHON) --version))"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(UV) pip install --quiet --python $(BIN)/python -r requirements/dev.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+demo: $(STAMP)
+	$(BIN)/billing demo
+
+test: install
+	$(PYTEST) -n 2 --dist loadgroup tests
+
+unit: $(STAMP)
+	$(PYTEST) tests/unit
+
+integration: $(STAMP)
+	$(PYTEST) -n 2 tests/integration
+
+infra: install
+	$(PYTEST) tests/infrastructure
+
+e2e: install
+	$(PYTEST) tests/e2e
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared functions infra cli localaws
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+synth: install
+	PATH=$(abspath $(BIN)):$$PATH $(CDK) synth --quiet --output cdk.out
+	$(BIN)/cfn-lint cdk.out/*.template.json
+
+local: install
+	$(BIN)/billing local up
+
+deploy: install
+	PATH=$(abspath $(BIN)):$$PATH $(CDK) deploy --all
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+test-localstack: $(STAMP)
+	$(BIN)/python -m localaws.localstack_check && \
+		BILLING_TEST_TARGET=localstack $(PYTEST) -m localstack tests/integration || \
+		{ rc=$$?; [ $$rc -eq 75 ] && exit 0 || exit $$rc; }
+
+lock:
+	$(UV) pip compile pyproject.toml --extra tools --extra dev --python-version 3.11 \
+		-o requirements/dev.lock -q
+	$(UV) pip compile pyproject.toml --python-version 3.12 \
+		--python-platform aarch64-manylinux_2_28 -o requirements/lambda.lock -q --no-header
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out demo-out bench-results.json .pytest_cache .mypy_cache

@@ -1,0 +1,141 @@
+"""The invoice run: its three functions and the Distributed Map state machine that drives them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra import spec
+from infra.constructs.buckets import MANIFEST_PREFIX
+from infra.constructs.function import LOG_RETENTION, BillingFunction
+from infra.constructs.nag import acknowledge
+
+FunctionFactory = Callable[[Construct, spec.FunctionSpec], BillingFunction]
+
+
+class InvoiceRun(Construct):
+    """Execution logs carry every event but no execution data: inputs and outputs hold customer
+    data, and the functions log what an operator needs. Children of the Distributed Map are
+    Standard executions of this same state machine, so its role may start, describe and stop them.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        new_function: FunctionFactory,
+        work_bucket: s3.IBucket,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.functions = {
+            function_spec.id: new_function(self, function_spec)
+            for function_spec in invoice_run_functions()
+        }
+        self.log_group = logs.LogGroup(
+            self, "ExecutionLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"))
+        self.state_machine = self._state_machine()
+        self._grant_invoke()
+        self._grant_manifests(work_bucket)
+        self._grant_child_executions()
+        self.dead_letters = self._worker_dead_letters()
+
+    def _state_machine(self) -> sfn.StateMachine:
+        run = spec.INVOICE_RUN
+        state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_file(str(run.definition_file)),
+            definition_substitutions={
+                placeholder: self.functions[function_id].function.function_arn
+                for placeholder, function_id in run.function_substitutions.items()
+            },
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            logs=sfn.LogOptions(
+                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False
+            ),
+            tracing_enabled=True,
+            role=self.role,
+        )
+        acknowledge(
+            self.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "log delivery and X-Ray actions of Step Functions take no resource-level permissions",
+        )
+        return state_machine
+
+    def _grant_invoke(self) -> None:
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"],
+                resources=[fn.function.function_arn for fn in self.functions.values()],
+            )
+        )
+
+    def _grant_manifests(self, work_bucket: s3.IBucket) -> None:
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[work_bucket.arn_for_objects(MANIFEST_PREFIX + "*")]
+            )
+        )
+
+    def _grant_child_executions(self) -> None:
+        """A separate policy, so that the state machine need not wait for a policy naming it."""
+        stack = Stack.of(self)
+        executions = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=self.state_machine.state_machine_name + "/*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        policy = iam.Policy(
+            self,
+            "ChildExecutions",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    actions=["states:StartExecution"],
+                    resources=[self.state_machine.state_machine_arn],
+                ),
+                iam.PolicyStatement(
+                    actions=["states:DescribeExecution", "states:StopExecution"],
+                    resources=[executions],
+                ),
+            ],
+        )
+        self.child_execution_policy = policy
+
+    def _worker_dead_letters(self) -> sqs.Queue:
+        """Step Functions calls the worker synchronously, so this queue only catches invocations
+        an operator makes asynchronously (re-billing one shard by hand) after their retries."""
+        queue = sqs.Queue(
+            self,
+            "WorkerDeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=None,
+        )
+        worker = self.functions[spec.INVOICE_WORKER.id].function
+        worker.configure_async_invoke(on_failure=destinations.SqsDestination(queue))
+        return queue
+
+    @property
+    def lambda_functions(self) -> dict[str, lambda_.Function]:
+        return {function_id: fn.function for function_id, fn in self.functions.items()}
+
+
+def invoice_run_functions() -> list[spec.FunctionSpec]:
+    """The functions that the state machine's placeholders name, in spec order."""
+    wanted = set(spec.INVOICE_RUN.function_substitutions.values())
+    return [function_spec for function_spec in spec.FUNCTIONS if function_spec.id in wanted]

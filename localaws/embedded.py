@@ -1,0 +1,91 @@
+"""The embedded AWS: moto in this process (demo, tests) or as a server on a port (`local up`)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import requests
+
+from localaws import lambda_runtime
+from localaws.provision import ACCOUNT, REGION, LocalStack, local_stack, provision
+
+MOTO_CONFIG = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": True},
+}
+_BASE_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto accepts any key
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "MOTO_ACCOUNT_ID": ACCOUNT,
+}
+
+
+def client_factory(endpoint_url: str | None = None) -> Any:
+    def make(service: str) -> Any:
+        return boto3.client(service, region_name=REGION, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+
+    return make
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextlib.contextmanager
+def in_process(settings: dict[str, str] | None = None) -> Iterator[LocalStack]:
+    """Every boto3 call in this process goes to moto; handlers run in process."""
+    from moto import mock_aws
+
+    clean = {key: "" for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE") if key in os.environ}
+    with environment(_BASE_ENVIRONMENT), _without(clean), mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
+        lambda_runtime.install()
+        stack = provision(client_factory(), local_stack(settings))
+        with environment(stack.exports()):
+            yield stack
+
+
+@contextlib.contextmanager
+def _without(names: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.pop(name) for name in names}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+@contextlib.contextmanager
+def server(
+    *, port: int = 4566, host: str = "127.0.0.1", settings: dict[str, str] | None = None
+) -> Iterator[tuple[LocalStack, str]]:
+    """A moto server on ``host:port`` with every resource created; handlers run in this process."""
+    from moto.server import ThreadedMotoServer
+
+    endpoint = f"http://{host}:{port}"
+    with environment(_BASE_ENVIRONMENT | {"MOTO_PORT": str(port)}):
+        moto_server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        moto_server.start()
+        try:
+            requests.post(f"{endpoint}/moto-api/config", json=MOTO_CONFIG, timeout=10)
+            lambda_runtime.install(endpoint_url=endpoint)
+            stack = provision(client_factory(endpoint), local_stack(settings))
+            yield stack, endpoint
+        finally:
+            moto_server.stop()

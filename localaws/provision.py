@@ -1,0 +1,192 @@
+"""Creates every resource of the stack on an AWS endpoint, from the same specs the CDK app uses."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra import spec
+
+REGION = "eu-central-1"
+ACCOUNT = "123456789012"
+LAMBDA_RUNTIME = "python3.12"
+_TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+@dataclass
+class LocalStack:
+    """Names and ARNs of what was provisioned, and the environment the functions got."""
+
+    table_names: dict[str, str]
+    bucket_names: dict[str, str]
+    function_arns: dict[str, str] = field(default_factory=dict)
+    state_machine_arns: dict[str, str] = field(default_factory=dict)
+    function_environment: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def invoice_run_arn(self) -> str:
+        return self.state_machine_arns[spec.INVOICE_RUN.id]
+
+    def exports(self) -> dict[str, str]:
+        """What a shell needs to talk to this stack with the CLI."""
+        return self.function_environment | {
+            spec.STATE_MACHINE_ENV_VAR: self.invoice_run_arn,
+        }
+
+
+def local_stack(settings: dict[str, str] | None = None) -> LocalStack:
+    stack = LocalStack(
+        table_names={table.id: table.local_name for table in spec.TABLES},
+        bucket_names={bucket.id: bucket.local_name for bucket in spec.BUCKETS},
+    )
+    stack.function_environment = spec.function_environment(
+        table_names=stack.table_names,
+        bucket_names=stack.bucket_names,
+        settings=spec.default_settings() | (settings or {}),
+    )
+    return stack
+
+
+def provision(clients: Any, stack: LocalStack) -> LocalStack:
+    """Create tables, buckets, functions and state machines; ``clients(name)`` gives boto3 clients."""
+    for table in spec.TABLES:
+        create_table(clients("dynamodb"), table)
+    for bucket in spec.BUCKETS:
+        create_bucket(clients("s3"), bucket)
+
+    role_arn = _role(clients("iam"))
+    for function in spec.FUNCTIONS:
+        stack.function_arns[function.id] = _function(
+            clients("lambda"), function, role_arn, stack.function_environment
+        )
+    for machine in spec.STATE_MACHINES:
+        stack.state_machine_arns[machine.id] = _state_machine(
+            clients("stepfunctions"), machine, role_arn, stack.function_arns
+        )
+    return stack
+
+
+def create_table(dynamodb: Any, table: spec.TableSpec) -> None:
+    keys = [table.partition_key] + ([table.sort_key] if table.sort_key else [])
+    attributes = {key.name: key.type for key in keys}
+    for index in table.indexes:
+        for key in (index.partition_key, index.sort_key):
+            if key is not None:
+                attributes[key.name] = key.type
+
+    request: dict[str, Any] = {
+        "TableName": table.local_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": _key_schema(table.partition_key, table.sort_key),
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": kind} for name, kind in attributes.items()
+        ],
+    }
+    if table.indexes:
+        request["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": _key_schema(index.partition_key, index.sort_key),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in table.indexes
+        ]
+    dynamodb.create_table(**request)
+    if table.ttl_attribute:
+        dynamodb.update_time_to_live(
+            TableName=table.local_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+        )
+
+
+def _key_schema(partition: spec.Key, sort: spec.Key | None) -> list[dict[str, str]]:
+    schema = [{"AttributeName": partition.name, "KeyType": "HASH"}]
+    if sort is not None:
+        schema.append({"AttributeName": sort.name, "KeyType": "RANGE"})
+    return schema
+
+
+def create_bucket(s3: Any, bucket: spec.BucketSpec) -> None:
+    s3.create_bucket(
+        Bucket=bucket.local_name,
+        CreateBucketConfiguration={"LocationConstraint": REGION},
+        ObjectLockEnabledForBucket=bucket.object_lock,
+    )
+    if bucket.versioned:
+        s3.put_bucket_versioning(
+            Bucket=bucket.local_name, VersioningConfiguration={"Status": "Enabled"}
+        )
+    s3.put_public_access_block(
+        Bucket=bucket.local_name,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+
+
+def _role(iam: Any) -> str:
+    response = iam.create_role(
+        RoleName="billing-local", AssumeRolePolicyDocument=json.dumps(_TRUST_POLICY)
+    )
+    arn: str = response["Role"]["Arn"]
+    return arn
+
+
+def _placeholder_zip() -> bytes:
+    """moto wants a package; the local runtime runs the project's code in process instead."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "handlers run in process from the project checkout\n")
+    return buffer.getvalue()
+
+
+def _function(
+    lambda_client: Any, function: spec.FunctionSpec, role_arn: str, environment: dict[str, str]
+) -> str:
+    response = lambda_client.create_function(
+        FunctionName=function.local_name,
+        Runtime=LAMBDA_RUNTIME,
+        Architectures=["arm64"],
+        Role=role_arn,
+        Handler=function.handler,
+        Code={"ZipFile": _placeholder_zip()},
+        Description=function.description,
+        Timeout=function.timeout_seconds,
+        MemorySize=function.memory_mb,
+        Environment={
+            "Variables": environment | {"POWERTOOLS_SERVICE_NAME": function.component},
+        },
+    )
+    arn: str = response["FunctionArn"]
+    return arn
+
+
+def _state_machine(
+    stepfunctions: Any,
+    machine: spec.StateMachineSpec,
+    role_arn: str,
+    function_arns: dict[str, str],
+) -> str:
+    response = stepfunctions.create_state_machine(
+        name=machine.local_name,
+        definition=machine.definition(function_arns),
+        roleArn=role_arn,
+        type="STANDARD",
+    )
+    arn: str = response["stateMachineArn"]
+    return arn

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.customers import Address, CustomerKind
+
+
+class Seller(BaseModel):
+    """The invoicing company as §14 (4) UStG asks for it on every invoice."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    address: Address
+    vat_id: str
+    trade_register: str
+    managing_director: str
+    email: str
+    iban: str
+    bic: str
+
+
+class Buyer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    customer_id: str
+    name: str
+    email: str
+    address: Address
+    kind: CustomerKind
+    vat_id: str | None = None
+
+
+class InvoiceLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    position_id: str
+    description: str
+    quantity: int
+    unit_net: Decimal
+    net: Decimal
+    tax_rate: Decimal
+    service_start: date
+    service_end: date
+
+
+class VatGroup(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    rate: Decimal
+    net: Decimal
+    vat: Decimal
+
+
+class InvoiceDraft(BaseModel):
+    """Everything of an invoice but its number: what a dry run computes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    buyer: Buyer
+    period: str
+    lines: tuple[InvoiceLine, ...] = Field(min_length=1)
+    vat_groups: tuple[VatGroup, ...]
+    net: Decimal
+    vat: Decimal
+    gross: Decimal
+
+
+class Invoice(BaseModel):
+    """An issued invoice. It is never changed after issue; corrections are new documents."""
+
+    model_config = ConfigDict(frozen=True)
+
+    document_type: Literal["invoice"] = "invoice"
+    number: str
+    run_id: str
+    issue_date: date
+    due_date: date
+    currency: Literal["EUR"] = "EUR"
+    seller: Seller
+    draft: InvoiceDraft
+
+    @property
+    def customer_id(self) -> str:
+        return self.draft.buyer.customer_id

@@ -1,0 +1,153 @@
+"""The invoice run: its identity, what each shard reports, and the run's report."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.invoicing.numbering import sequence_of
+from shared.money import ZERO, total
+from shared.periods import Period
+
+RunStatus = Literal["running", "succeeded", "completed_with_failures", "failed"]
+
+
+def run_id_for(period: Period) -> str:
+    """One run per period: starting it again joins or repeats the same run, never a new one."""
+    return f"run-{period}"
+
+
+class RunRequest(BaseModel):
+    """What every step of one execution of a run is told."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    run_id: str = Field(pattern=r"^run-\d{4}-\d{2}$")
+    period: str = Field(pattern=r"^\d{4}-\d{2}$")
+    issue_date: date
+    dry_run: bool = False
+    execution: str = Field(min_length=1, max_length=80)
+
+
+class ShardRequest(RunRequest):
+    shard: int = Field(ge=0)
+
+
+class FinalizeRequest(RunRequest):
+    shards: int = Field(ge=1)
+
+
+class Failure(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    customer_id: str
+    reason: str
+
+
+class VoidNumber(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    number: str
+    reason: str
+
+
+class RateTotal(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    rate: Decimal
+    net: Decimal
+    vat: Decimal
+
+
+class ShardResult(BaseModel):
+    """What one shard of a run billed, counted from the shard's records, so a retry reports all."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    shard: int
+    dry_run: bool
+    customers: int
+    invoices: int
+    new_invoices: int
+    net: Decimal = ZERO
+    vat: Decimal = ZERO
+    gross: Decimal = ZERO
+    by_rate: tuple[RateTotal, ...] = ()
+    numbers: tuple[str, ...] = ()
+    voids: tuple[VoidNumber, ...] = ()
+    failed: tuple[Failure, ...] = ()
+
+
+class RunReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    period: str
+    issue_date: date
+    dry_run: bool
+    status: RunStatus
+    shards_total: int
+    shards_done: int
+    missing_shards: tuple[int, ...]
+    customers: int
+    invoices: int
+    new_invoices: int
+    net: Decimal
+    vat: Decimal
+    gross: Decimal
+    by_rate: tuple[RateTotal, ...]
+    first_number: str | None
+    last_number: str | None
+    void_numbers: tuple[VoidNumber, ...]
+    failed: tuple[Failure, ...]
+    seconds: Decimal | None = None
+
+
+def combine_rates(groups: Sequence[RateTotal]) -> tuple[RateTotal, ...]:
+    nets: dict[Decimal, Decimal] = defaultdict(Decimal)
+    vats: dict[Decimal, Decimal] = defaultdict(Decimal)
+    for group in groups:
+        nets[group.rate] += group.net
+        vats[group.rate] += group.vat
+
+    return tuple(
+        RateTotal(rate=rate, net=nets[rate], vat=vats[rate]) for rate in sorted(nets, reverse=True)
+    )
+
+
+def build_report(
+    *, request: RunRequest, shards_total: int, results: Sequence[ShardResult]
+) -> RunReport:
+    """Totals over the shards that reported; shards that did not are listed as missing."""
+    reported = {result.shard for result in results}
+    missing = tuple(shard for shard in range(shards_total) if shard not in reported)
+    numbers = sorted((n for r in results for n in r.numbers), key=sequence_of)
+    failed = tuple(f for r in results for f in r.failed)
+    status: RunStatus = "succeeded" if not missing and not failed else "completed_with_failures"
+    return RunReport(
+        run_id=request.run_id,
+        period=request.period,
+        issue_date=request.issue_date,
+        dry_run=request.dry_run,
+        status=status,
+        shards_total=shards_total,
+        shards_done=len(reported),
+        missing_shards=missing,
+        customers=sum(r.customers for r in results),
+        invoices=sum(r.invoices for r in results),
+        new_invoices=sum(r.new_invoices for r in results),
+        net=total(r.net for r in results),
+        vat=total(r.vat for r in results),
+        gross=total(r.gross for r in results),
+        by_rate=combine_rates([group for r in results for group in r.by_rate]),
+        first_number=numbers[0] if numbers else None,
+        last_number=numbers[-1] if numbers else None,
+        void_numbers=tuple(v for r in results for v in r.voids),
+        failed=failed,
+    )

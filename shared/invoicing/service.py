@@ -1,0 +1,334 @@
+"""The invoice run's use cases: prepare a run, bill one shard, finalize the run.
+
+Every step may run again (Lambda and Step Functions retries, a second start of the run) and
+then does nothing twice: billed markers skip billed customers, number blocks are kept per shard
+and run, documents and markers are written in one conditional transaction, PDFs with If-None-Match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.invoicing.compose import compose_invoice
+from shared.invoicing.model import Invoice, InvoiceDraft, Seller
+from shared.invoicing.numbering import Assignment, NumberBlock, range_key
+from shared.invoicing.pdf import render_invoice
+from shared.invoicing.run import (
+    Failure,
+    FinalizeRequest,
+    RateTotal,
+    RunReport,
+    ShardRequest,
+    ShardResult,
+    VoidNumber,
+    build_report,
+    combine_rates,
+    run_id_for,
+)
+from shared.money import total
+from shared.periods import Period, retain_until
+from shared.ports import (
+    BilledMarker,
+    ContractStore,
+    DocumentArchive,
+    DocumentStore,
+    NumberRanges,
+    ShardSnapshot,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class DocumentConflictError(Exception):
+    """An archived document differs from the one recomputed for the same number."""
+
+
+class RunStore(Protocol):
+    def start_run(self, values: dict[str, Any]) -> None: ...
+
+    def finish_run(self, run_id: str, status: str, report_key: str) -> None: ...
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None: ...
+
+    def save_shard_result(self, execution: str, result: ShardResult) -> None: ...
+
+    def shard_results(self, run_id: str, execution: str) -> list[ShardResult]: ...
+
+
+class WorkStore(Protocol):
+    @property
+    def bucket(self) -> str: ...
+
+    def write_json(self, key: str, document: Any) -> str: ...
+
+
+class PrepareRequest(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    period: str | None = Field(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    issue_date: date | None = None
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class RunPolicy:
+    seller: Seller
+    invoice_prefix: str
+    payment_term_days: int
+    retention_years: int
+    shard_count: int
+
+
+@dataclass
+class InvoiceRunService:
+    contracts: ContractStore
+    ranges: NumberRanges
+    documents: DocumentStore
+    archive: DocumentArchive
+    runs: RunStore
+    work: WorkStore
+    policy: RunPolicy
+    render: Callable[[Invoice], bytes] = render_invoice
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def prepare(self, request: PrepareRequest, *, execution: str) -> dict[str, Any]:
+        """Fix what the run bills and write the manifest of shards the map reads."""
+        now = self.clock()
+        period = Period.parse(request.period) if request.period else Period.previous(now.date())
+        issue_date = request.issue_date or now.date()
+        run_id = run_id_for(period)
+        manifest = [{"shard": shard} for shard in range(self.policy.shard_count)]
+        key = self.work.write_json(f"runs/{run_id}/{execution}/manifest.json", manifest)
+
+        self.runs.start_run(
+            {
+                "run_id": run_id,
+                "period": str(period),
+                "issue_date": issue_date.isoformat(),
+                "dry_run": request.dry_run,
+                "execution": execution,
+                "shards": self.policy.shard_count,
+                "started_at": now.isoformat(),
+            }
+        )
+        logger.info("invoice run prepared", extra={"run_id": run_id, "execution": execution})
+        return {
+            "run_id": run_id,
+            "period": str(period),
+            "issue_date": issue_date.isoformat(),
+            "dry_run": request.dry_run,
+            "execution": execution,
+            "manifest_bucket": self.work.bucket,
+            "manifest_key": key,
+            "shards": self.policy.shard_count,
+        }
+
+    def bill_shard(self, request: ShardRequest) -> ShardResult:
+        period = Period.parse(request.period)
+        snapshot = self.contracts.load_shard(request.shard, period)
+        drafts, failures = self._compose(snapshot, period)
+        if request.dry_run:
+            result = _dry_result(request, len(snapshot.customers), drafts, failures)
+        else:
+            result = self._issue_all(request, period, snapshot, drafts, failures)
+
+        self.runs.save_shard_result(request.execution, result)
+        return result
+
+    def finalize(self, request: FinalizeRequest) -> RunReport:
+        results = self.runs.shard_results(request.run_id, request.execution)
+        report = build_report(request=request, shards_total=request.shards, results=results)
+        run = self.runs.get_run(request.run_id) or {}
+        if run.get("started_at"):
+            started = datetime.fromisoformat(run["started_at"])
+            elapsed = (self.clock() - started).total_seconds()
+            report = report.model_copy(update={"seconds": Decimal(f"{elapsed:.1f}")})
+
+        document = report.model_dump(mode="json")
+        self.work.write_json(f"runs/{request.run_id}/{request.execution}/report.json", document)
+        key = self.work.write_json(f"runs/{request.run_id}/report.json", document)
+        self.runs.finish_run(request.run_id, report.status, key)
+        logger.info(
+            "invoice run finished",
+            extra={"run_id": request.run_id, "status": report.status, "invoices": report.invoices},
+        )
+        return report
+
+    def _compose(
+        self, snapshot: ShardSnapshot, period: Period
+    ) -> tuple[dict[str, InvoiceDraft], list[Failure]]:
+        drafts: dict[str, InvoiceDraft] = {}
+        failures: list[Failure] = []
+        for customer in sorted(snapshot.customers, key=lambda c: c.customer_id):
+            if customer.customer_id in snapshot.billed:
+                continue
+            try:
+                positions = snapshot.positions.get(customer.customer_id, [])
+                draft = compose_invoice(customer, positions, period)
+            except (ValueError, ArithmeticError) as error:
+                failures.append(Failure(customer_id=customer.customer_id, reason=str(error)))
+                continue
+            if draft is not None:
+                drafts[customer.customer_id] = draft
+        return drafts, failures
+
+    def _issue_all(
+        self,
+        request: ShardRequest,
+        period: Period,
+        snapshot: ShardSnapshot,
+        drafts: dict[str, InvoiceDraft],
+        failures: list[Failure],
+    ) -> ShardResult:
+        number_range = range_key(self.policy.invoice_prefix, request.issue_date.year)
+        blocks = self._blocks_covering(request, number_range, sorted(drafts))
+        assignment = Assignment.of(blocks)
+
+        issued = 0
+        for customer_id, draft in drafts.items():
+            number = assignment.numbers[customer_id]
+            issued += self._issue_one(request, number_range, number, draft, blocks, failures)
+
+        self._void_unused(request, blocks, assignment, snapshot, drafts)
+        markers = self.contracts.load_shard(request.shard, period).billed
+        voided = self.ranges.voided(number_range, request.run_id, request.shard)
+        return _live_result(request, len(snapshot.customers), markers, issued, failures, voided)
+
+    def _blocks_covering(
+        self, request: ShardRequest, number_range: str, customer_ids: list[str]
+    ) -> list[NumberBlock]:
+        blocks = self.ranges.blocks(number_range, request.run_id, request.shard)
+        voided = self.ranges.voided(number_range, request.run_id, request.shard)
+        missing = Assignment.of(blocks).missing(customer_ids, voided)
+        if missing:
+            block = self.ranges.reserve(number_range, request.run_id, request.shard, missing)
+            blocks.append(block)
+        return blocks
+
+    def _issue_one(
+        self,
+        request: ShardRequest,
+        number_range: str,
+        number: str,
+        draft: InvoiceDraft,
+        blocks: list[NumberBlock],
+        failures: list[Failure],
+    ) -> int:
+        invoice = Invoice(
+            number=number,
+            run_id=request.run_id,
+            issue_date=request.issue_date,
+            due_date=request.issue_date + timedelta(days=self.policy.payment_term_days),
+            seller=self.policy.seller,
+            draft=draft,
+        )
+        log_keys = {"customer_id": invoice.customer_id, "invoice_number": number}
+        try:
+            key = self._archive(invoice)
+            created = self.documents.issue_invoice(
+                invoice, shard=request.shard, number_range=number_range, pdf_key=key
+            )
+        except DocumentConflictError as error:
+            self._void(blocks, number, str(error))
+            failures.append(Failure(customer_id=invoice.customer_id, reason=str(error)))
+            logger.error("invoice number voided", extra=log_keys | {"reason": str(error)})
+            return 0
+
+        logger.info("invoice issued" if created else "invoice already issued", extra=log_keys)
+        return int(created)
+
+    def _archive(self, invoice: Invoice) -> str:
+        key = document_key(invoice.customer_id, invoice.number)
+        body = self.render(invoice)
+        until = retain_until(invoice.issue_date, self.policy.retention_years)
+        if not self.archive.store_pdf(key, body, retain_until=until):
+            stored = self.archive.read(key)
+            if stored != body:
+                raise DocumentConflictError("archived document differs from its recomputation")
+        return key
+
+    def _void_unused(
+        self,
+        request: ShardRequest,
+        blocks: list[NumberBlock],
+        assignment: Assignment,
+        snapshot: ShardSnapshot,
+        drafts: dict[str, InvoiceDraft],
+    ) -> None:
+        """Numbers assigned earlier to customers that no longer get an invoice in this run."""
+        for customer_id, number in assignment.numbers.items():
+            marker = snapshot.billed.get(customer_id)
+            if customer_id in drafts or (marker is not None and marker.number == number):
+                continue
+            self._void(blocks, number, "no invoice due for the customer on retry")
+
+    def _void(self, blocks: list[NumberBlock], number: str, reason: str) -> None:
+        block = next(b for b in blocks if number in b.assignment().values())
+        self.ranges.void(block=block, number=number, reason=reason)
+
+
+def document_key(customer_id: str, number: str) -> str:
+    """Archive keys spread over hashed prefixes, so S3 request rates scale with the run."""
+    spread = hashlib.sha256(customer_id.encode()).hexdigest()[:4]
+    return f"documents/{spread}/{customer_id}/{number}.pdf"
+
+
+def _dry_result(
+    request: ShardRequest,
+    customers: int,
+    drafts: dict[str, InvoiceDraft],
+    failures: list[Failure],
+) -> ShardResult:
+    groups = [group_total for draft in drafts.values() for group_total in _rate_totals(draft)]
+    return ShardResult(
+        run_id=request.run_id,
+        shard=request.shard,
+        dry_run=True,
+        customers=customers,
+        invoices=len(drafts),
+        new_invoices=0,
+        net=total(d.net for d in drafts.values()),
+        vat=total(d.vat for d in drafts.values()),
+        gross=total(d.gross for d in drafts.values()),
+        by_rate=combine_rates(groups),
+        failed=tuple(failures),
+    )
+
+
+def _rate_totals(draft: InvoiceDraft) -> list[RateTotal]:
+    return [RateTotal(rate=g.rate, net=g.net, vat=g.vat) for g in draft.vat_groups]
+
+
+def _live_result(
+    request: ShardRequest,
+    customers: int,
+    markers: dict[str, BilledMarker],
+    issued: int,
+    failures: list[Failure],
+    voided: dict[str, str],
+) -> ShardResult:
+    """Counted from the billed markers of this run, so a retried shard reports everything."""
+    ours = [marker for marker in markers.values() if marker.run_id == request.run_id]
+    return ShardResult(
+        run_id=request.run_id,
+        shard=request.shard,
+        dry_run=False,
+        customers=customers,
+        invoices=len(ours),
+        new_invoices=issued,
+        net=total(m.net for m in ours),
+        vat=total(m.vat for m in ours),
+        gross=total(m.gross for m in ours),
+        by_rate=combine_rates([group for m in ours for group in m.by_rate]),
+        numbers=tuple(sorted(m.number for m in ours)),
+        voids=tuple(VoidNumber(number=n, reason=r) for n, r in sorted(voided.items())),
+        failed=tuple(failures),
+    )

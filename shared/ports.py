@@ -1,0 +1,101 @@
+"""What the rules need from storage, as small interfaces. DynamoDB and S3 implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from shared.contracts import Position
+from shared.customers import Customer
+from shared.invoicing.model import Invoice
+from shared.invoicing.numbering import NumberBlock
+from shared.invoicing.run import RateTotal
+from shared.periods import Period
+
+
+@dataclass(frozen=True)
+class BilledMarker:
+    """Records that a customer's period is billed, by which run, with which invoice."""
+
+    customer_id: str
+    run_id: str
+    number: str
+    net: Decimal
+    vat: Decimal
+    gross: Decimal
+    by_rate: tuple[RateTotal, ...] = ()
+
+
+@dataclass
+class ShardSnapshot:
+    customers: list[Customer] = field(default_factory=list)
+    positions: dict[str, list[Position]] = field(default_factory=dict)
+    billed: dict[str, BilledMarker] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    customer_id: str
+    number: str
+    document_type: str
+    issue_date: str
+    period: str
+    gross: Decimal
+    pdf_key: str
+
+
+@dataclass(frozen=True)
+class DocumentPage:
+    documents: tuple[DocumentSummary, ...]
+    cursor: str | None
+
+
+class ContractStore(Protocol):
+    def load_shard(self, shard: int, period: Period) -> ShardSnapshot: ...
+
+    def save_customers(self, customers: Iterable[Customer]) -> None: ...
+
+    def save_positions(
+        self, shard_of_customer: dict[str, int], positions: Iterable[Position]
+    ) -> None: ...
+
+
+class NumberRanges(Protocol):
+    def blocks(self, number_range: str, run_id: str, shard: int) -> list[NumberBlock]: ...
+
+    def voided(self, number_range: str, run_id: str, shard: int) -> dict[str, str]: ...
+
+    def reserve(
+        self, number_range: str, run_id: str, shard: int, customers: Sequence[str]
+    ) -> NumberBlock: ...
+
+    def void(self, *, block: NumberBlock, number: str, reason: str) -> bool:
+        """Record a number as void; False when the number already ended as a document."""
+        ...
+
+
+class DocumentStore(Protocol):
+    def issue_invoice(
+        self, invoice: Invoice, *, shard: int, number_range: str, pdf_key: str
+    ) -> bool:
+        """Write invoice, billed marker and number claim at once; False if already issued."""
+        ...
+
+    def customer_documents(
+        self, customer_id: str, *, limit: int, cursor: str | None
+    ) -> DocumentPage: ...
+
+    def find_by_number(self, number: str) -> DocumentSummary | None: ...
+
+
+class DocumentArchive(Protocol):
+    def store_pdf(self, key: str, body: bytes, *, retain_until: datetime) -> bool:
+        """Store once under retention; False when the document was already there."""
+        ...
+
+    def read(self, key: str) -> bytes: ...
+
+    def download_url(self, key: str, *, expires_in: int) -> str: ...

@@ -1,0 +1,61 @@
+"""The one place configuration is read: environment variables, validated once."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.customers import Address
+from shared.invoicing.model import Seller
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BILLING_", frozen=True, extra="ignore")
+
+    contracts_table: str = Field(min_length=3)
+    documents_table: str = Field(min_length=3)
+    control_table: str = Field(min_length=3)
+    archive_bucket: str = Field(min_length=3)
+    work_bucket: str = Field(min_length=3)
+
+    shard_count: int = Field(default=64, ge=1, le=100_000)
+    retention_years: int = Field(default=8, ge=1, le=30)
+    invoice_prefix: str = Field(default="RE", pattern=r"^[A-Z]{1,6}$")
+    payment_term_days: int = Field(default=14, ge=0, le=120)
+
+    seller_name: str
+    seller_street: str
+    seller_postal_code: str
+    seller_city: str
+    seller_country: str = Field(default="DE", pattern=r"^[A-Z]{2}$")
+    seller_vat_id: str
+    seller_register: str
+    seller_managing_director: str
+    seller_email: str
+    seller_iban: str
+    seller_bic: str
+
+    @property
+    def seller(self) -> Seller:
+        return Seller(
+            name=self.seller_name,
+            address=Address(
+                street=self.seller_street,
+                postal_code=self.seller_postal_code,
+                city=self.seller_city,
+                country=self.seller_country,
+            ),
+            vat_id=self.seller_vat_id,
+            trade_register=self.seller_register,
+            managing_director=self.seller_managing_director,
+            email=self.seller_email,
+            iban=self.seller_iban,
+            bic=self.seller_bic,
+        )
+
+
+@cache
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,484 @@
+"""The DynamoDB implementation of the storage ports.
+
+Keys
+- Contracts: ``SHARD#0042`` holds a shard's customers (``C…#CUSTOMER``) and positions
+  (``C…#POS#<id>``), so one query reads a whole shard. ``SHARD#0042#BILLED#2026-11`` holds one
+  marker per customer billed for that period.
+- Documents: ``CUST#<id>`` with ``DOC#<issue date>#<number>``, newest last; GSI ``by-number``.
+- Control: ``RANGE#<range>`` holds the counter, blocks and a claim per number handed out;
+  ``RUN#<run id>`` holds the run and one result per shard.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from shared.contracts import Position
+from shared.customers import Customer
+from shared.invoicing.model import Invoice
+from shared.invoicing.numbering import NumberBlock
+from shared.invoicing.run import RateTotal, ShardResult
+from shared.periods import Period
+from shared.ports import BilledMarker, DocumentPage, DocumentSummary, ShardSnapshot
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+Item = dict[str, Any]
+
+
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: _serializer.serialize(value) for key, value in values.items() if value is not None}
+
+
+def from_item(item: dict[str, Any]) -> Item:
+    return {key: _deserializer.deserialize(value) for key, value in item.items()}
+
+
+def shard_key(shard: int) -> str:
+    return f"SHARD#{shard:05d}"
+
+
+def billed_key(shard: int, period: str) -> str:
+    return f"{shard_key(shard)}#BILLED#{period}"
+
+
+def query_all(client: Any, **kwargs: Any) -> Iterator[Item]:
+    paginator = client.get_paginator("query")
+    for page in paginator.paginate(**kwargs):
+        for item in page["Items"]:
+            yield from_item(item)
+
+
+def batch_put(client: Any, table: str, items: Iterable[Item]) -> int:
+    """Write items in batches of 25, retrying what DynamoDB left unprocessed."""
+    written = 0
+    batch: list[Item] = []
+    for item in items:
+        batch.append({"PutRequest": {"Item": to_item(item)}})
+        if len(batch) == 25:
+            written += _flush(client, table, batch)
+            batch = []
+    if batch:
+        written += _flush(client, table, batch)
+    return written
+
+
+def _flush(client: Any, table: str, batch: list[Item]) -> int:
+    pending: dict[str, Any] = {table: batch}
+    while pending:
+        response = client.batch_write_item(RequestItems=pending)
+        pending = response.get("UnprocessedItems") or {}
+    return len(batch)
+
+
+def cancellation_codes(error: ClientError) -> list[str]:
+    reasons = error.response.get("CancellationReasons", [])
+    return [reason.get("Code", "None") for reason in reasons]
+
+
+class DynamoContracts:
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def load_shard(self, shard: int, period: Period) -> ShardSnapshot:
+        snapshot = ShardSnapshot()
+        for item in query_all(self._client, **self._partition(shard_key(shard))):
+            self._add(snapshot, item)
+
+        for item in query_all(self._client, **self._partition(billed_key(shard, str(period)))):
+            snapshot.billed[item["sk"]] = _marker_from(item)
+        return snapshot
+
+    def save_customers(self, customers: Iterable[Customer]) -> None:
+        items = (
+            {
+                "pk": shard_key(customer.shard),
+                "sk": f"{customer.customer_id}#CUSTOMER",
+                "kind": "customer",
+                "data": customer.model_dump_json(),
+            }
+            for customer in customers
+        )
+        batch_put(self._client, self._table, items)
+
+    def save_positions(
+        self, shard_of_customer: dict[str, int], positions: Iterable[Position]
+    ) -> None:
+        items = (
+            {
+                "pk": shard_key(shard_of_customer[position.customer_id]),
+                "sk": f"{position.customer_id}#POS#{position.position_id}",
+                "kind": "position",
+                "data": position.model_dump_json(),
+            }
+            for position in positions
+        )
+        batch_put(self._client, self._table, items)
+
+    def _partition(self, key: str) -> dict[str, Any]:
+        return {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": key}},
+            "ConsistentRead": True,
+        }
+
+    @staticmethod
+    def _add(snapshot: ShardSnapshot, item: Item) -> None:
+        if item.get("kind") == "customer":
+            snapshot.customers.append(Customer.model_validate_json(item["data"]))
+        elif item.get("kind") == "position":
+            position = Position.model_validate_json(item["data"])
+            snapshot.positions.setdefault(position.customer_id, []).append(position)
+
+
+def _marker_from(item: Item) -> BilledMarker:
+    return BilledMarker(
+        customer_id=item["sk"],
+        run_id=item["run_id"],
+        number=item["number"],
+        net=Decimal(item["net"]),
+        vat=Decimal(item["vat"]),
+        gross=Decimal(item["gross"]),
+        by_rate=tuple(RateTotal.model_validate(group) for group in json.loads(item["by_rate"])),
+    )
+
+
+class DynamoNumberRanges:
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def blocks(self, number_range: str, run_id: str, shard: int) -> list[NumberBlock]:
+        items = query_all(
+            self._client,
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"RANGE#{number_range}"},
+                ":prefix": {"S": f"BLOCK#{run_id}#{shard_key(shard)}#"},
+            },
+            ConsistentRead=True,
+        )
+        return [
+            NumberBlock(
+                number_range=number_range,
+                block_id=item["sk"],
+                first=int(item["first"]),
+                customers=tuple(item["customers"]),
+            )
+            for item in items
+        ]
+
+    def voided(self, number_range: str, run_id: str, shard: int) -> dict[str, str]:
+        items = query_all(
+            self._client,
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"RANGE#{number_range}"},
+                ":prefix": {"S": f"BLOCK#{run_id}#{shard_key(shard)}#"},
+            },
+            ConsistentRead=True,
+        )
+        return {number: reason for item in items for number, reason in item["voids"].items()}
+
+    def reserve(
+        self, number_range: str, run_id: str, shard: int, customers: Sequence[str]
+    ) -> NumberBlock:
+        """Take the next ``len(customers)`` numbers and record who gets which, atomically."""
+        existing = self.blocks(number_range, run_id, shard)
+        block_id = f"BLOCK#{run_id}#{shard_key(shard)}#{len(existing):04d}"
+        while True:
+            first = self._next_number(number_range)
+            try:
+                self._transact_reserve(number_range, block_id, first, customers)
+            except ClientError as error:
+                codes = cancellation_codes(error)
+                if len(codes) == 2 and codes[1] == "ConditionalCheckFailed":
+                    return self._block(number_range, block_id)
+                if codes and codes[0] == "ConditionalCheckFailed":
+                    continue
+                raise
+            return NumberBlock(number_range, block_id, first, tuple(customers))
+
+    def void(self, *, block: NumberBlock, number: str, reason: str) -> bool:
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    self._claim(block.number_range, number, {"state": "void", "reason": reason}),
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": to_item(
+                                {"pk": f"RANGE#{block.number_range}", "sk": block.block_id}
+                            ),
+                            "UpdateExpression": "SET voids.#number = :reason",
+                            "ExpressionAttributeNames": {"#number": number},
+                            "ExpressionAttributeValues": {":reason": {"S": reason}},
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if "ConditionalCheckFailed" in cancellation_codes(error):
+                return False
+            raise
+        return True
+
+    def claim(self, number_range: str, number: str, attributes: dict[str, Any]) -> dict[str, Any]:
+        return self._claim(number_range, number, attributes)
+
+    def _claim(self, number_range: str, number: str, attributes: dict[str, Any]) -> dict[str, Any]:
+        values = {"pk": f"RANGE#{number_range}", "sk": f"NUM#{number}"} | attributes
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item(values),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def _next_number(self, number_range: str) -> int:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=to_item({"pk": f"RANGE#{number_range}", "sk": "COUNTER"}),
+            ConsistentRead=True,
+        )
+        item = from_item(response.get("Item", {}))
+        return int(item.get("next", 1))
+
+    def _transact_reserve(
+        self, number_range: str, block_id: str, first: int, customers: Sequence[str]
+    ) -> None:
+        counter_key = to_item({"pk": f"RANGE#{number_range}", "sk": "COUNTER"})
+        block = {
+            "pk": f"RANGE#{number_range}",
+            "sk": block_id,
+            "first": first,
+            "customers": list(customers),
+            "voids": {},
+        }
+        self._client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": counter_key,
+                        "UpdateExpression": "SET #next = :after",
+                        "ConditionExpression": "attribute_not_exists(#next) OR #next = :first",
+                        "ExpressionAttributeNames": {"#next": "next"},
+                        "ExpressionAttributeValues": to_item(
+                            {":first": first, ":after": first + len(customers)}
+                        ),
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": to_item(block),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+
+    def _block(self, number_range: str, block_id: str) -> NumberBlock:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=to_item({"pk": f"RANGE#{number_range}", "sk": block_id}),
+            ConsistentRead=True,
+        )
+        item = from_item(response["Item"])
+        return NumberBlock(number_range, block_id, int(item["first"]), tuple(item["customers"]))
+
+
+class DynamoDocuments:
+    def __init__(
+        self, client: Any, *, documents_table: str, contracts_table: str, control_table: str
+    ) -> None:
+        self._client = client
+        self._documents = documents_table
+        self._contracts = contracts_table
+        self._ranges = DynamoNumberRanges(client, control_table)
+
+    def issue_invoice(
+        self, invoice: Invoice, *, shard: int, number_range: str, pdf_key: str
+    ) -> bool:
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    self._put_new(self._documents, _document_item(invoice, pdf_key)),
+                    self._put_new(self._contracts, _marker_item(invoice, shard)),
+                    self._ranges.claim(
+                        number_range,
+                        invoice.number,
+                        {"state": "issued", "customer_id": invoice.customer_id},
+                    ),
+                ]
+            )
+        except ClientError as error:
+            if "ConditionalCheckFailed" in cancellation_codes(error):
+                return False
+            raise
+        return True
+
+    def customer_documents(
+        self, customer_id: str, *, limit: int, cursor: str | None
+    ) -> DocumentPage:
+        request: dict[str, Any] = {
+            "TableName": self._documents,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :doc)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": f"CUST#{customer_id}"},
+                ":doc": {"S": "DOC#"},
+            },
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            request["ExclusiveStartKey"] = _decode_cursor(cursor)
+        response = self._client.query(**request)
+        documents = tuple(_summary(from_item(item)) for item in response["Items"])
+        last_key = response.get("LastEvaluatedKey")
+        return DocumentPage(documents, _encode_cursor(last_key) if last_key else None)
+
+    def find_by_number(self, number: str) -> DocumentSummary | None:
+        response = self._client.query(
+            TableName=self._documents,
+            IndexName="by-number",
+            KeyConditionExpression="doc_number = :number",
+            ExpressionAttributeValues={":number": {"S": number}},
+        )
+        items = response["Items"]
+        return _summary(from_item(items[0])) if items else None
+
+    @staticmethod
+    def _put_new(table: str, values: Item) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": table,
+                "Item": to_item(values),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+
+def _document_item(invoice: Invoice, pdf_key: str) -> Item:
+    draft = invoice.draft
+    return {
+        "pk": f"CUST#{invoice.customer_id}",
+        "sk": f"DOC#{invoice.issue_date.isoformat()}#{invoice.number}",
+        "doc_number": invoice.number,
+        "document_type": invoice.document_type,
+        "customer_id": invoice.customer_id,
+        "issue_date": invoice.issue_date.isoformat(),
+        "period": draft.period,
+        "run_id": invoice.run_id,
+        "net": draft.net,
+        "vat": draft.vat,
+        "gross": draft.gross,
+        "pdf_key": pdf_key,
+        "document": invoice.model_dump_json(),
+    }
+
+
+def _marker_item(invoice: Invoice, shard: int) -> Item:
+    draft = invoice.draft
+    by_rate = [
+        RateTotal(rate=g.rate, net=g.net, vat=g.vat).model_dump(mode="json")
+        for g in draft.vat_groups
+    ]
+    return {
+        "pk": billed_key(shard, draft.period),
+        "sk": invoice.customer_id,
+        "run_id": invoice.run_id,
+        "number": invoice.number,
+        "net": draft.net,
+        "vat": draft.vat,
+        "gross": draft.gross,
+        "by_rate": json.dumps(by_rate),
+    }
+
+
+def _summary(item: Item) -> DocumentSummary:
+    return DocumentSummary(
+        customer_id=item["customer_id"],
+        number=item["doc_number"],
+        document_type=item["document_type"],
+        issue_date=item["issue_date"],
+        period=item["period"],
+        gross=Decimal(item["gross"]),
+        pdf_key=item["pdf_key"],
+    )
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, json.JSONDecodeError) as error:
+        raise ValueError("cursor is not one this API handed out") from error
+    if not isinstance(key, dict) or set(key) != {"pk", "sk"}:
+        raise ValueError("cursor is not one this API handed out")
+    return key
+
+
+class DynamoRuns:
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def start_run(self, values: dict[str, Any]) -> None:
+        item = {"pk": f"RUN#{values['run_id']}", "sk": "RUN", "status": "running"} | values
+        self._client.put_item(TableName=self._table, Item=to_item(item))
+
+    def finish_run(self, run_id: str, status: str, report_key: str) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key=to_item({"pk": f"RUN#{run_id}", "sk": "RUN"}),
+            UpdateExpression="SET #status = :status, report_key = :key",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_item({":status": status, ":key": report_key}),
+        )
+
+    def get_run(self, run_id: str) -> Item | None:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=to_item({"pk": f"RUN#{run_id}", "sk": "RUN"}),
+            ConsistentRead=True,
+        )
+        return from_item(response["Item"]) if "Item" in response else None
+
+    def save_shard_result(self, execution: str, result: ShardResult) -> None:
+        item = {
+            "pk": f"RUN#{result.run_id}",
+            "sk": f"RESULT#{execution}#{shard_key(result.shard)}",
+            "result": result.model_dump_json(),
+        }
+        self._client.put_item(TableName=self._table, Item=to_item(item))
+
+    def shard_results(self, run_id: str, execution: str) -> list[ShardResult]:
+        items = query_all(
+            self._client,
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"RUN#{run_id}"},
+                ":prefix": {"S": f"RESULT#{execution}#"},
+            },
+            ConsistentRead=True,
+        )
+        return [ShardResult.model_validate_json(item["result"]) for item in items]

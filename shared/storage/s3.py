@@ -1,0 +1,75 @@
+"""The S3 implementations: the document archive under Object Lock and the run work bucket."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+MANIFEST_CONTENT_TYPE = "application/json"
+
+
+class S3Archive:
+    """Documents are written once with COMPLIANCE retention set on the PUT, never overwritten."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    def store_pdf(self, key: str, body: bytes, *, retain_until: datetime) -> bool:
+        try:
+            self._client.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=body,
+                ContentType="application/pdf",
+                IfNoneMatch="*",
+                ObjectLockMode="COMPLIANCE",
+                ObjectLockRetainUntilDate=retain_until,
+                ChecksumAlgorithm="SHA256",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] in {"PreconditionFailed", "412"}:
+                return False
+            raise
+        return True
+
+    def read(self, key: str) -> bytes:
+        response = self._client.get_object(Bucket=self._bucket, Key=key)
+        body: bytes = response["Body"].read()
+        return body
+
+    def download_url(self, key: str, *, expires_in: int) -> str:
+        url: str = self._client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self._bucket, "Key": key},
+            ExpiresIn=expires_in,
+        )
+        return url
+
+
+class S3WorkStore:
+    """Run manifests and reports."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    @property
+    def bucket(self) -> str:
+        return self._bucket
+
+    def write_json(self, key: str, document: Any) -> str:
+        self._client.put_object(
+            Bucket=self._bucket,
+            Key=key,
+            Body=json.dumps(document, indent=1, default=str).encode(),
+            ContentType=MANIFEST_CONTENT_TYPE,
+        )
+        return key
+
+    def read_json(self, key: str) -> Any:
+        response = self._client.get_object(Bucket=self._bucket, Key=key)
+        return json.loads(response["Body"].read())
