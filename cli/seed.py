@@ -36,13 +36,56 @@ CATALOG = (
 _PACKAGES = CATALOG[:5]
 _ADDONS = CATALOG[5:]
 
-_FIRST = ("Anna", "Jonas", "Lea", "Lukas", "Marie", "Felix", "Sophie", "Paul", "Jürgen", "Özlem",
-          "Björn", "Grete", "Emil", "Hannah", "Mehmet", "Zoë", "Ines", "Tobias")
-_LAST = ("Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker",
-         "Schulz", "Hoffmann", "Koch", "Richter", "Klein", "Wolf", "Schröder", "Neumann")
-_CITIES = (("10115", "Berlin"), ("20095", "Hamburg"), ("80331", "München"), ("50667", "Köln"),
-           ("60311", "Frankfurt am Main"), ("70173", "Stuttgart"), ("04109", "Leipzig"),
-           ("01067", "Dresden"), ("28195", "Bremen"), ("90402", "Nürnberg"))
+_FIRST = (
+    "Anna",
+    "Jonas",
+    "Lea",
+    "Lukas",
+    "Marie",
+    "Felix",
+    "Sophie",
+    "Paul",
+    "Jürgen",
+    "Özlem",
+    "Björn",
+    "Grete",
+    "Emil",
+    "Hannah",
+    "Mehmet",
+    "Zoë",
+    "Ines",
+    "Tobias",
+)
+_LAST = (
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Koch",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Schröder",
+    "Neumann",
+)
+_CITIES = (
+    ("10115", "Berlin"),
+    ("20095", "Hamburg"),
+    ("80331", "München"),
+    ("50667", "Köln"),
+    ("60311", "Frankfurt am Main"),
+    ("70173", "Stuttgart"),
+    ("04109", "Leipzig"),
+    ("01067", "Dresden"),
+    ("28195", "Bremen"),
+    ("90402", "Nürnberg"),
+)
 _STREETS = ("Hauptstraße", "Schulstraße", "Gartenweg", "Bahnhofstraße", "Lindenallee", "Am Markt")
 _FIRMS = ("Bäckerei", "Kanzlei", "Agentur", "Praxis", "Werkstatt", "Verlag")
 
@@ -92,7 +135,7 @@ def _customer(rng: random.Random, number: int, shard_count: int) -> Customer:
 def _positions(rng: random.Random, customer: Customer, period_start: date) -> Iterator[Position]:
     start = period_start - timedelta(days=rng.randint(30, 1500))
     contract_id = f"K{customer.customer_id[1:]}"
-    chosen = [rng.choice(_PACKAGES)] + rng.sample(_ADDONS, k=rng.randint(0, 3))
+    chosen = [rng.choice(_PACKAGES), *rng.sample(_ADDONS, k=rng.randint(0, 3))]
     for index, product in enumerate(chosen, start=1):
         yield Position(
             position_id=f"{contract_id}-{index:02d}",

@@ -100,7 +100,10 @@ DOCUMENTS = TableSpec(
     local_name="billing-documents",
     partition_key=Key("pk"),
     sort_key=Key("sk"),
-    indexes=(IndexSpec("by-number", Key("doc_number")),),
+    indexes=(
+        IndexSpec("by-number", Key("doc_number")),
+        IndexSpec("by-shard-period", Key("shard_period"), Key("customer_id")),
+    ),
 )
 CONTROL = TableSpec(
     id="Control",

@@ -19,7 +19,7 @@ MOTO_CONFIG = {
 }
 _BASE_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto accepts any key
+    "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
@@ -55,7 +55,7 @@ def in_process(settings: dict[str, str] | None = None) -> Iterator[LocalStack]:
     from moto import mock_aws
 
     clean = {key: "" for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE") if key in os.environ}
-    with environment(_BASE_ENVIRONMENT), _without(clean), mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
+    with environment(_BASE_ENVIRONMENT), _without(clean), mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
         lambda_runtime.install()
         stack = provision(client_factory(), local_stack(settings))
         with environment(stack.exports()):

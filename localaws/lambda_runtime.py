@@ -133,7 +133,7 @@ def is_installed() -> bool:
 def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
     payload = _as_event(event)
     with _invocation_lock:
-        handler, module = _resolve_handler(self.handler)
+        handler, module = _resolve_handler(str(self.handler))
         environment = _function_environment(self)
         context = LocalLambdaContext(
             function_name=self.function_name,
@@ -222,7 +222,7 @@ def _cold_start_if_reconfigured(module: ModuleType, environment: dict[str, str])
 def _call(handler: Callable[..., Any], event: Any, context: LocalLambdaContext) -> tuple[str, bool]:
     try:
         result = handler(event, context)
-    except Exception as error:  # noqa: BLE001 - a Lambda runtime reports every error
+    except Exception as error:  # a Lambda runtime reports every error to its caller
         failure = {
             "errorType": type(error).__name__,
             "errorMessage": str(error),

@@ -60,7 +60,7 @@ def local_stack(settings: dict[str, str] | None = None) -> LocalStack:
 
 
 def provision(clients: Any, stack: LocalStack) -> LocalStack:
-    """Create tables, buckets, functions and state machines; ``clients(name)`` gives boto3 clients."""
+    """Create every resource; ``clients(name)`` gives a boto3 client for a service."""
     for table in spec.TABLES:
         create_table(clients("dynamodb"), table)
     for bucket in spec.BUCKETS:

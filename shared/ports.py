@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -33,7 +33,6 @@ class BilledMarker:
 class ShardSnapshot:
     customers: list[Customer] = field(default_factory=list)
     positions: dict[str, list[Position]] = field(default_factory=dict)
-    billed: dict[str, BilledMarker] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -72,17 +71,23 @@ class NumberRanges(Protocol):
         self, number_range: str, run_id: str, shard: int, customers: Sequence[str]
     ) -> NumberBlock: ...
 
-    def void(self, *, block: NumberBlock, number: str, reason: str) -> bool:
-        """Record a number as void; False when the number already ended as a document."""
-        ...
+    def record_void(self, *, block: NumberBlock, number: str, reason: str) -> None: ...
 
 
 class DocumentStore(Protocol):
-    def issue_invoice(
-        self, invoice: Invoice, *, shard: int, number_range: str, pdf_key: str
-    ) -> bool:
-        """Write invoice, billed marker and number claim at once; False if already issued."""
+    def issue_invoice(self, invoice: Invoice, *, shard: int, pdf_key: str) -> bool:
+        """Write the invoice once; False when it had been issued before."""
         ...
+
+    def void_number(self, *, customer_id: str, issue_date: date, number: str, reason: str) -> bool:
+        """Record the number as void; False when an invoice already holds it."""
+        ...
+
+    def billed_markers(self, shard: int, period: str) -> dict[str, BilledMarker]: ...
+
+    def issued_marker(
+        self, customer_id: str, issue_date: date, number: str
+    ) -> BilledMarker | None: ...
 
     def customer_documents(
         self, customer_id: str, *, limit: int, cursor: str | None

@@ -20,12 +20,11 @@ def client(service: str) -> Any:
 
 
 def documents_store(settings: Settings, dynamodb: Any | None = None) -> DynamoDocuments:
-    return DynamoDocuments(
-        dynamodb or client("dynamodb"),
-        documents_table=settings.documents_table,
-        contracts_table=settings.contracts_table,
-        control_table=settings.control_table,
-    )
+    return DynamoDocuments(dynamodb or client("dynamodb"), settings.documents_table)
+
+
+def document_archive(settings: Settings, s3: Any | None = None) -> S3Archive:
+    return S3Archive(s3 or client("s3"), settings.archive_bucket)
 
 
 def invoice_run_service(settings: Settings) -> InvoiceRunService:

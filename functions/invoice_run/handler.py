@@ -59,4 +59,8 @@ def finalize(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(run_id=request.run_id)
     report = service().finalize(request)
     metrics.add_metric(name="InvoiceRunsFinished", unit=MetricUnit.Count, value=1)
-    return {"run_id": report.run_id, "status": report.status, "report_key": f"runs/{report.run_id}/report.json"}
+    return {
+        "run_id": report.run_id,
+        "status": report.status,
+        "report_key": f"runs/{report.run_id}/report.json",
+    }

@@ -46,6 +46,8 @@ from shared.ports import (
 
 logger = logging.getLogger(__name__)
 
+ISSUE_BATCH = 33
+
 
 class DocumentConflictError(Exception):
     """An archived document differs from the one recomputed for the same number."""
@@ -134,11 +136,12 @@ class InvoiceRunService:
     def bill_shard(self, request: ShardRequest) -> ShardResult:
         period = Period.parse(request.period)
         snapshot = self.contracts.load_shard(request.shard, period)
-        drafts, failures = self._compose(snapshot, period)
+        billed = self.documents.billed_markers(request.shard, str(period))
+        drafts, failures = self._compose(snapshot, billed, period)
         if request.dry_run:
             result = _dry_result(request, len(snapshot.customers), drafts, failures)
         else:
-            result = self._issue_all(request, period, snapshot, drafts, failures)
+            result = self._issue_all(request, len(snapshot.customers), billed, drafts, failures)
 
         self.runs.save_shard_result(request.execution, result)
         return result
@@ -163,12 +166,12 @@ class InvoiceRunService:
         return report
 
     def _compose(
-        self, snapshot: ShardSnapshot, period: Period
+        self, snapshot: ShardSnapshot, billed: dict[str, BilledMarker], period: Period
     ) -> tuple[dict[str, InvoiceDraft], list[Failure]]:
         drafts: dict[str, InvoiceDraft] = {}
         failures: list[Failure] = []
         for customer in sorted(snapshot.customers, key=lambda c: c.customer_id):
-            if customer.customer_id in snapshot.billed:
+            if customer.customer_id in billed:
                 continue
             try:
                 positions = snapshot.positions.get(customer.customer_id, [])
@@ -183,24 +186,28 @@ class InvoiceRunService:
     def _issue_all(
         self,
         request: ShardRequest,
-        period: Period,
-        snapshot: ShardSnapshot,
+        customers: int,
+        billed: dict[str, BilledMarker],
         drafts: dict[str, InvoiceDraft],
         failures: list[Failure],
     ) -> ShardResult:
         number_range = range_key(self.policy.invoice_prefix, request.issue_date.year)
         blocks = self._blocks_covering(request, number_range, sorted(drafts))
         assignment = Assignment.of(blocks)
-
+        markers = dict(billed)
         issued = 0
-        for customer_id, draft in drafts.items():
-            number = assignment.numbers[customer_id]
-            issued += self._issue_one(request, number_range, number, draft, blocks, failures)
+        customer_ids = sorted(drafts, key=lambda c: assignment.numbers[c])
+        for start in range(0, len(customer_ids), ISSUE_BATCH):
+            batch = [
+                self._invoice(request, assignment.numbers[c], drafts[c])
+                for c in customer_ids[start : start + ISSUE_BATCH]
+            ]
+            issued += self._issue_batch(request, batch, blocks, markers, failures)
 
-        self._void_unused(request, blocks, assignment, snapshot, drafts)
-        markers = self.contracts.load_shard(request.shard, period).billed
+        earlier_voids = self.ranges.voided(number_range, request.run_id, request.shard)
+        self._void_unused(request, blocks, assignment, markers, set(earlier_voids))
         voided = self.ranges.voided(number_range, request.run_id, request.shard)
-        return _live_result(request, len(snapshot.customers), markers, issued, failures, voided)
+        return _live_result(request, customers, markers, issued, failures, voided)
 
     def _blocks_covering(
         self, request: ShardRequest, number_range: str, customer_ids: list[str]
@@ -213,16 +220,8 @@ class InvoiceRunService:
             blocks.append(block)
         return blocks
 
-    def _issue_one(
-        self,
-        request: ShardRequest,
-        number_range: str,
-        number: str,
-        draft: InvoiceDraft,
-        blocks: list[NumberBlock],
-        failures: list[Failure],
-    ) -> int:
-        invoice = Invoice(
+    def _invoice(self, request: ShardRequest, number: str, draft: InvoiceDraft) -> Invoice:
+        return Invoice(
             number=number,
             run_id=request.run_id,
             issue_date=request.issue_date,
@@ -230,20 +229,49 @@ class InvoiceRunService:
             seller=self.policy.seller,
             draft=draft,
         )
-        log_keys = {"customer_id": invoice.customer_id, "invoice_number": number}
-        try:
-            key = self._archive(invoice)
-            created = self.documents.issue_invoice(
-                invoice, shard=request.shard, number_range=number_range, pdf_key=key
-            )
-        except DocumentConflictError as error:
-            self._void(blocks, number, str(error))
-            failures.append(Failure(customer_id=invoice.customer_id, reason=str(error)))
-            logger.error("invoice number voided", extra=log_keys | {"reason": str(error)})
-            return 0
 
+    def _issue_batch(
+        self,
+        request: ShardRequest,
+        invoices: list[Invoice],
+        blocks: list[NumberBlock],
+        markers: dict[str, BilledMarker],
+        failures: list[Failure],
+    ) -> int:
+        """Archive each PDF, then write its document; count what is new."""
+        issued = 0
+        for invoice in invoices:
+            try:
+                key = self._archive(invoice)
+            except DocumentConflictError as error:
+                self._void(blocks, invoice.customer_id, invoice.number, str(error), request)
+                failures.append(Failure(customer_id=invoice.customer_id, reason=str(error)))
+                continue
+            created = self.documents.issue_invoice(invoice, shard=request.shard, pdf_key=key)
+            self._record(invoice, created, markers, failures)
+            issued += int(created)
+        return issued
+
+    def _record(
+        self,
+        invoice: Invoice,
+        created: bool,
+        markers: dict[str, BilledMarker],
+        failures: list[Failure],
+    ) -> None:
+        log_keys = {"customer_id": invoice.customer_id, "invoice_number": invoice.number}
+        marker = marker_for(invoice) if created else None
+        marker = marker or self.documents.issued_marker(
+            invoice.customer_id, invoice.issue_date, invoice.number
+        )
+        if marker is None:
+            reason = f"number {invoice.number} was voided before it could be issued"
+            failures.append(Failure(customer_id=invoice.customer_id, reason=reason))
+            logger.error("invoice not issued", extra=log_keys | {"reason": reason})
+            return
+
+        markers[invoice.customer_id] = marker
         logger.info("invoice issued" if created else "invoice already issued", extra=log_keys)
-        return int(created)
 
     def _archive(self, invoice: Invoice) -> str:
         key = document_key(invoice.customer_id, invoice.number)
@@ -260,19 +288,50 @@ class InvoiceRunService:
         request: ShardRequest,
         blocks: list[NumberBlock],
         assignment: Assignment,
-        snapshot: ShardSnapshot,
-        drafts: dict[str, InvoiceDraft],
+        markers: dict[str, BilledMarker],
+        voided: set[str],
     ) -> None:
-        """Numbers assigned earlier to customers that no longer get an invoice in this run."""
+        """Numbers of this shard that did not end as an invoice are recorded as void."""
         for customer_id, number in assignment.numbers.items():
-            marker = snapshot.billed.get(customer_id)
-            if customer_id in drafts or (marker is not None and marker.number == number):
+            marker = markers.get(customer_id)
+            if number in voided or (marker is not None and marker.number == number):
                 continue
-            self._void(blocks, number, "no invoice due for the customer on retry")
+            reason = "no invoice issued for the customer under this number"
+            self._void(blocks, customer_id, number, reason, request)
 
-    def _void(self, blocks: list[NumberBlock], number: str, reason: str) -> None:
+    def _void(
+        self,
+        blocks: list[NumberBlock],
+        customer_id: str,
+        number: str,
+        reason: str,
+        request: ShardRequest,
+    ) -> None:
+        recorded = self.documents.void_number(
+            customer_id=customer_id, issue_date=request.issue_date, number=number, reason=reason
+        )
+        if not recorded:
+            return
+
         block = next(b for b in blocks if number in b.assignment().values())
-        self.ranges.void(block=block, number=number, reason=reason)
+        self.ranges.record_void(block=block, number=number, reason=reason)
+        logger.warning(
+            "invoice number voided",
+            extra={"customer_id": customer_id, "invoice_number": number, "reason": reason},
+        )
+
+
+def marker_for(invoice: Invoice) -> BilledMarker:
+    draft = invoice.draft
+    return BilledMarker(
+        customer_id=invoice.customer_id,
+        run_id=invoice.run_id,
+        number=invoice.number,
+        net=draft.net,
+        vat=draft.vat,
+        gross=draft.gross,
+        by_rate=tuple(_rate_totals(draft)),
+    )
 
 
 def document_key(customer_id: str, number: str) -> str:

@@ -1,10 +1,12 @@
 """The DynamoDB implementation of the storage ports.
 
 Keys
-- Contracts: ``SHARD#0042`` holds a shard's customers (``C…#CUSTOMER``) and positions
-  (``C…#POS#<id>``), so one query reads a whole shard. ``SHARD#0042#BILLED#2026-11`` holds one
-  marker per customer billed for that period.
-- Documents: ``CUST#<id>`` with ``DOC#<issue date>#<number>``, newest last; GSI ``by-number``.
+- Contracts: ``SHARD#00042`` holds a shard's customers (``C…#CUSTOMER``) and positions
+  (``C…#POS#<id>``), so one query reads a whole shard.
+- Documents: ``CUST#<id>`` with ``DOC#<issue date>#<number>``, newest last. The invoice item is
+  at once the document, the claim of its number (a void takes the same key instead) and the
+  marker that the customer's period is billed (GSI ``by-shard-period``, one query per shard).
+  GSI ``by-number`` finds a document by its number.
 - Control: ``RANGE#<range>`` holds the counter, blocks and a claim per number handed out;
   ``RUN#<run id>`` holds the run and one result per shard.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -46,8 +49,8 @@ def shard_key(shard: int) -> str:
     return f"SHARD#{shard:05d}"
 
 
-def billed_key(shard: int, period: str) -> str:
-    return f"{shard_key(shard)}#BILLED#{period}"
+def shard_period(shard: int, period: str) -> str:
+    return f"{shard:05d}#{period}"
 
 
 def query_all(client: Any, **kwargs: Any) -> Iterator[Item]:
@@ -93,9 +96,6 @@ class DynamoContracts:
         snapshot = ShardSnapshot()
         for item in query_all(self._client, **self._partition(shard_key(shard))):
             self._add(snapshot, item)
-
-        for item in query_all(self._client, **self._partition(billed_key(shard, str(period)))):
-            snapshot.billed[item["sk"]] = _marker_from(item)
         return snapshot
 
     def save_customers(self, customers: Iterable[Customer]) -> None:
@@ -143,7 +143,7 @@ class DynamoContracts:
 
 def _marker_from(item: Item) -> BilledMarker:
     return BilledMarker(
-        customer_id=item["sk"],
+        customer_id=item["customer_id"],
         run_id=item["run_id"],
         number=item["number"],
         net=Decimal(item["net"]),
@@ -211,42 +211,14 @@ class DynamoNumberRanges:
                 raise
             return NumberBlock(number_range, block_id, first, tuple(customers))
 
-    def void(self, *, block: NumberBlock, number: str, reason: str) -> bool:
-        try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    self._claim(block.number_range, number, {"state": "void", "reason": reason}),
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": to_item(
-                                {"pk": f"RANGE#{block.number_range}", "sk": block.block_id}
-                            ),
-                            "UpdateExpression": "SET voids.#number = :reason",
-                            "ExpressionAttributeNames": {"#number": number},
-                            "ExpressionAttributeValues": {":reason": {"S": reason}},
-                        }
-                    },
-                ]
-            )
-        except ClientError as error:
-            if "ConditionalCheckFailed" in cancellation_codes(error):
-                return False
-            raise
-        return True
-
-    def claim(self, number_range: str, number: str, attributes: dict[str, Any]) -> dict[str, Any]:
-        return self._claim(number_range, number, attributes)
-
-    def _claim(self, number_range: str, number: str, attributes: dict[str, Any]) -> dict[str, Any]:
-        values = {"pk": f"RANGE#{number_range}", "sk": f"NUM#{number}"} | attributes
-        return {
-            "Put": {
-                "TableName": self._table,
-                "Item": to_item(values),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
+    def record_void(self, *, block: NumberBlock, number: str, reason: str) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key=to_item({"pk": f"RANGE#{block.number_range}", "sk": block.block_id}),
+            UpdateExpression="SET voids.#number = :reason",
+            ExpressionAttributeNames={"#number": number},
+            ExpressionAttributeValues={":reason": {"S": reason}},
+        )
 
     def _next_number(self, number_range: str) -> int:
         response = self._client.get_item(
@@ -303,44 +275,65 @@ class DynamoNumberRanges:
 
 
 class DynamoDocuments:
-    def __init__(
-        self, client: Any, *, documents_table: str, contracts_table: str, control_table: str
-    ) -> None:
+    def __init__(self, client: Any, table: str) -> None:
         self._client = client
-        self._documents = documents_table
-        self._contracts = contracts_table
-        self._ranges = DynamoNumberRanges(client, control_table)
+        self._table = table
 
-    def issue_invoice(
-        self, invoice: Invoice, *, shard: int, number_range: str, pdf_key: str
-    ) -> bool:
+    def issue_invoice(self, invoice: Invoice, *, shard: int, pdf_key: str) -> bool:
+        """One conditional write: the document is its own billed marker and number claim."""
         try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    self._put_new(self._documents, _document_item(invoice, pdf_key)),
-                    self._put_new(self._contracts, _marker_item(invoice, shard)),
-                    self._ranges.claim(
-                        number_range,
-                        invoice.number,
-                        {"state": "issued", "customer_id": invoice.customer_id},
-                    ),
-                ]
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(_document_item(invoice, shard, pdf_key)),
+                ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as error:
-            if "ConditionalCheckFailed" in cancellation_codes(error):
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
             raise
         return True
+
+    def void_number(self, *, customer_id: str, issue_date: date, number: str, reason: str) -> bool:
+        """Take the number's place in the archive as void; False when an invoice holds it."""
+        key = {"pk": f"CUST#{customer_id}", "sk": document_sort_key(issue_date, number)}
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(key | {"document_type": "void", "number": number, "reason": reason}),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return self._get(key).get("document_type") == "void"
+        return True
+
+    def billed_markers(self, shard: int, period: str) -> dict[str, BilledMarker]:
+        items = query_all(
+            self._client,
+            TableName=self._table,
+            IndexName="by-shard-period",
+            KeyConditionExpression="shard_period = :key",
+            ExpressionAttributeValues={":key": {"S": shard_period(shard, period)}},
+        )
+        return {item["customer_id"]: _marker_from(item) for item in items}
+
+    def issued_marker(self, customer_id: str, issue_date: date, number: str) -> BilledMarker | None:
+        key = {"pk": f"CUST#{customer_id}", "sk": document_sort_key(issue_date, number)}
+        item = self._get(key)
+        return _marker_from(item) if item.get("document_type") == "invoice" else None
 
     def customer_documents(
         self, customer_id: str, *, limit: int, cursor: str | None
     ) -> DocumentPage:
         request: dict[str, Any] = {
-            "TableName": self._documents,
+            "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :doc)",
+            "FilterExpression": "document_type <> :void",
             "ExpressionAttributeValues": {
                 ":pk": {"S": f"CUST#{customer_id}"},
                 ":doc": {"S": "DOC#"},
+                ":void": {"S": "void"},
             },
             "ScanIndexForward": False,
             "Limit": limit,
@@ -354,7 +347,7 @@ class DynamoDocuments:
 
     def find_by_number(self, number: str) -> DocumentSummary | None:
         response = self._client.query(
-            TableName=self._documents,
+            TableName=self._table,
             IndexName="by-number",
             KeyConditionExpression="doc_number = :number",
             ExpressionAttributeValues={":number": {"S": number}},
@@ -362,51 +355,40 @@ class DynamoDocuments:
         items = response["Items"]
         return _summary(from_item(items[0])) if items else None
 
-    @staticmethod
-    def _put_new(table: str, values: Item) -> dict[str, Any]:
-        return {
-            "Put": {
-                "TableName": table,
-                "Item": to_item(values),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
+    def _get(self, key: dict[str, str]) -> Item:
+        response = self._client.get_item(
+            TableName=self._table, Key=to_item(key), ConsistentRead=True
+        )
+        return from_item(response.get("Item", {}))
 
 
-def _document_item(invoice: Invoice, pdf_key: str) -> Item:
+def document_sort_key(issue_date: date, number: str) -> str:
+    return f"DOC#{issue_date.isoformat()}#{number}"
+
+
+def _document_item(invoice: Invoice, shard: int, pdf_key: str) -> Item:
     draft = invoice.draft
+    by_rate = [
+        RateTotal(rate=group.rate, net=group.net, vat=group.vat).model_dump(mode="json")
+        for group in draft.vat_groups
+    ]
     return {
         "pk": f"CUST#{invoice.customer_id}",
-        "sk": f"DOC#{invoice.issue_date.isoformat()}#{invoice.number}",
+        "sk": document_sort_key(invoice.issue_date, invoice.number),
         "doc_number": invoice.number,
+        "number": invoice.number,
         "document_type": invoice.document_type,
         "customer_id": invoice.customer_id,
+        "shard_period": shard_period(shard, draft.period),
         "issue_date": invoice.issue_date.isoformat(),
         "period": draft.period,
         "run_id": invoice.run_id,
         "net": draft.net,
         "vat": draft.vat,
         "gross": draft.gross,
+        "by_rate": json.dumps(by_rate),
         "pdf_key": pdf_key,
         "document": invoice.model_dump_json(),
-    }
-
-
-def _marker_item(invoice: Invoice, shard: int) -> Item:
-    draft = invoice.draft
-    by_rate = [
-        RateTotal(rate=g.rate, net=g.net, vat=g.vat).model_dump(mode="json")
-        for g in draft.vat_groups
-    ]
-    return {
-        "pk": billed_key(shard, draft.period),
-        "sk": invoice.customer_id,
-        "run_id": invoice.run_id,
-        "number": invoice.number,
-        "net": draft.net,
-        "vat": draft.vat,
-        "gross": draft.gross,
-        "by_rate": json.dumps(by_rate),
     }
 
 

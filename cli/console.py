@@ -1,0 +1,106 @@
+"""How the CLI shows things: rich tables and progress bars for people, JSON for machines."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from cli.runs import Progress as RunProgress
+from cli.runs import RunDriver, RunError, StartedRun
+from shared.invoicing.run import RunReport
+from shared.money import format_eur
+
+console = Console()
+errors = Console(stderr=True)
+
+NOISY_LOGGERS = ("moto", "werkzeug", "botocore", "urllib3", "aws_xray_sdk")
+
+
+def quiet_libraries() -> None:
+    """The emulator logs every state transition; the CLI shows its own progress instead."""
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+@contextmanager
+def progress_bar() -> Iterator[Progress]:
+    columns = (
+        TextColumn("[bold]{task.description:<22}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        yield progress
+
+
+def report_table(report: RunReport, *, title: str) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("figure", style="bold")
+    table.add_column("value", justify="right")
+    rows: list[tuple[str, str]] = [
+        ("run", report.run_id),
+        ("period", report.period),
+        ("status", report.status),
+        ("shards", f"{report.shards_done} of {report.shards_total}"),
+        ("customers", f"{report.customers:,}"),
+        ("invoices", f"{report.invoices:,}"),
+        ("issued in this execution", f"{report.new_invoices:,}"),
+        ("net", format_eur(report.net)),
+        ("VAT", format_eur(report.vat)),
+        ("gross", format_eur(report.gross)),
+        ("numbers", f"{report.first_number or '-'} .. {report.last_number or '-'}"),
+        ("void numbers", str(len(report.void_numbers))),
+        ("failed customers", str(len(report.failed))),
+    ]
+    rows += [
+        (
+            f"  {group.rate.normalize():f} % VAT",
+            f"{format_eur(group.net)} / {format_eur(group.vat)}",
+        )
+        for group in report.by_rate
+    ]
+    if report.seconds is not None:
+        rows.append(("seconds", f"{report.seconds}"))
+    for label, value in rows:
+        table.add_row(label, value)
+    return table
+
+
+def print_json(document: Any) -> None:
+    console.print_json(json.dumps(document, default=str))
+
+
+def follow_run(driver: RunDriver, started: StartedRun, label: str) -> RunReport:
+    """Show the run's shards as a progress bar until it ends; its report, or RunError."""
+    with progress_bar() as bars:
+        task = bars.add_task(label, total=None, detail="")
+
+        def show(progress: RunProgress) -> None:
+            bars.update(
+                task,
+                total=progress.shards_total or None,
+                completed=progress.shards_done,
+                detail=f"shards  {progress.invoices:,} invoices  {progress.failed} failed",
+            )
+
+        final = driver.wait(started, show, poll_seconds=0.3)
+    if final.status != "SUCCEEDED":
+        raise RunError(f"{label} ended {final.status}: {driver.failure(started)}")
+    return driver.report(started.run_id, started.execution)

@@ -1,0 +1,161 @@
+"""The demo: a synthetic hoster billed end to end on the embedded AWS, inside this process."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from cli.console import console, follow_run, progress_bar, quiet_libraries, report_table
+from cli.runs import RunDriver, RunTargets
+from cli.seed import Hoster, synthetic_hoster
+from localaws import embedded
+from localaws.provision import LocalStack
+from shared.invoicing.run import RunReport
+from shared.periods import Period
+from shared.storage.dynamodb import DynamoContracts
+
+SEED_BATCH = 250
+
+
+@dataclass
+class Timings:
+    steps: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.steps[name] = round(time.perf_counter() - started, 2)
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    customers: int
+    period: Period
+    out: Path
+    shards: int
+    issue_date: date
+
+
+def run_demo(options: DemoOptions) -> dict[str, Any]:
+    quiet_libraries()
+    timings = Timings()
+    console.rule(f"[bold]billing demo: {options.customers:,} customers, period {options.period}")
+    with ExitStack() as resources:
+        with timings.step("start embedded AWS"):
+            settings = {"BILLING_SHARD_COUNT": str(options.shards)}
+            stack = resources.enter_context(embedded.in_process(settings))
+        return _bill(options, stack, timings)
+
+
+def _bill(options: DemoOptions, stack: LocalStack, timings: Timings) -> dict[str, Any]:
+    clients = embedded.client_factory()
+    driver = RunDriver(
+        clients,
+        RunTargets(
+            state_machine_arn=stack.invoice_run_arn,
+            control_table=stack.table_names["Control"],
+            work_bucket=stack.bucket_names["Work"],
+        ),
+    )
+    hoster = synthetic_hoster(
+        options.customers, shard_count=options.shards, period_start=options.period.start
+    )
+    with timings.step("seed customers and contracts"):
+        _seed(clients, stack, hoster)
+    with timings.step("invoice run"):
+        report = _run(driver, options, "invoice run")
+    with timings.step("same run again"):
+        rerun = _run(driver, options, "same period again")
+    with timings.step("copy PDFs"):
+        copied = _copy_pdfs(clients, stack, options.out / "invoices")
+
+    document = _report_document(report, rerun, hoster, copied, timings)
+    options.out.mkdir(parents=True, exist_ok=True)
+    (options.out / "report.json").write_text(json.dumps(document, indent=2) + "\n")
+    _summary(report, rerun, timings, options.out, copied)
+    return document
+
+
+def _seed(clients: Any, stack: LocalStack, hoster: Hoster) -> None:
+    contracts = DynamoContracts(clients("dynamodb"), stack.table_names["Contracts"])
+    shards = hoster.shards
+    with progress_bar() as bars:
+        task = bars.add_task("seed", total=len(hoster.customers), detail="customers")
+        for start in range(0, len(hoster.customers), SEED_BATCH):
+            batch = hoster.customers[start : start + SEED_BATCH]
+            ids = {customer.customer_id for customer in batch}
+            contracts.save_customers(batch)
+            contracts.save_positions(shards, (p for p in hoster.positions if p.customer_id in ids))
+            bars.advance(task, len(batch))
+
+
+def _run(driver: RunDriver, options: DemoOptions, label: str) -> RunReport:
+    started = driver.start(options.period, issue_date=options.issue_date)
+    return follow_run(driver, started, label)
+
+
+def _copy_pdfs(clients: Any, stack: LocalStack, target: Path) -> int:
+    s3 = clients("s3")
+    bucket = stack.bucket_names["Archive"]
+    keys = [
+        item["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="documents/")
+        for item in page.get("Contents", [])
+    ]
+    target.mkdir(parents=True, exist_ok=True)
+    with progress_bar() as bars:
+        task = bars.add_task("copy PDFs", total=len(keys), detail="")
+        for key in keys:
+            body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            (target / key.rsplit("/", 1)[-1]).write_bytes(body)
+            bars.advance(task)
+    return len(keys)
+
+
+def _report_document(
+    report: RunReport, rerun: RunReport, hoster: Hoster, copied: int, timings: Timings
+) -> dict[str, Any]:
+    figures = report.model_dump(mode="json")
+    return figures | {
+        "customers": len(hoster.customers),
+        "customers_billed": report.customers,
+        "failed": [failure.model_dump() for failure in report.failed],
+        "void_numbers": [void.model_dump() for void in report.void_numbers],
+        "pdfs": copied,
+        "rerun": {
+            "execution_new_invoices": rerun.new_invoices,
+            "invoices": rerun.invoices,
+            "gross": str(rerun.gross),
+        },
+        "seconds": sum(timings.steps.values()),
+        "run_seconds": timings.steps.get("invoice run"),
+        "timings": timings.steps,
+    }
+
+
+def _summary(report: RunReport, rerun: RunReport, timings: Timings, out: Path, copied: int) -> None:
+    console.print(report_table(report, title="invoice run"))
+    steps = Table(title="timings", title_justify="left")
+    steps.add_column("step")
+    steps.add_column("seconds", justify="right")
+    for name, seconds in timings.steps.items():
+        steps.add_row(name, f"{seconds:.2f}")
+    console.print(steps)
+    console.print(
+        f"same period started again: [bold]{rerun.new_invoices}[/] new invoices "
+        f"({rerun.invoices:,} already issued, gross unchanged: {rerun.gross == report.gross})"
+    )
+    console.print(
+        f"{copied:,} PDFs in [bold]{out / 'invoices'}[/], report in {out / 'report.json'}"
+    )

@@ -1,0 +1,147 @@
+"""The `billing` command: demo, the local stack, and invoice runs for finance."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import click
+
+from cli.console import console, errors, follow_run, print_json, quiet_libraries, report_table
+from cli.runs import RunDriver, RunError, RunTargets
+from infra import spec
+from shared.periods import Period
+
+DEFAULT_SHARDS = 16
+
+
+def _period(_: click.Context, __: click.Parameter, value: str | None) -> Period:
+    if value is None:
+        return Period.previous(datetime.now(UTC).date())
+    try:
+        return Period.parse(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from error
+
+
+@click.group()
+def cli() -> None:
+    """Serverless mass billing: invoice runs, archive and payments on AWS or the embedded AWS."""
+
+
+@cli.command()
+@click.option("--customers", default=2000, show_default=True, type=click.IntRange(1, 200_000))
+@click.option("--period", callback=_period, help="YYYY-MM; default: last month")
+@click.option("--out", default="demo-out", show_default=True, type=click.Path(path_type=Path))
+@click.option("--shards", default=DEFAULT_SHARDS, show_default=True, type=click.IntRange(1, 4096))
+def demo(customers: int, period: Period, out: Path, shards: int) -> None:
+    """Bill a synthetic hoster end to end on an embedded AWS inside this process."""
+    from cli.demo import DemoOptions, run_demo
+
+    options = DemoOptions(
+        customers=customers,
+        period=period,
+        out=out,
+        shards=shards,
+        issue_date=datetime.now(UTC).date(),
+    )
+    try:
+        run_demo(options)
+    except RunError as error:
+        errors.print(f"[red]demo failed:[/] {error}")
+        sys.exit(1)
+
+
+@cli.group()
+def local() -> None:
+    """The embedded AWS as a server for other processes."""
+
+
+@local.command()
+@click.option("--port", default=4566, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--api-port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--shards", default=DEFAULT_SHARDS, show_default=True, type=click.IntRange(1, 4096))
+def up(port: int, api_port: int, shards: int) -> None:
+    """Start the embedded AWS, create every resource, serve the HTTP APIs; stop with Ctrl-C."""
+    from cli.local import serve_forever
+
+    serve_forever(port=port, api_port=api_port, shards=shards)
+
+
+@cli.group()
+def run() -> None:
+    """Invoice runs."""
+
+
+def _driver() -> RunDriver:
+    import boto3
+
+    names = {
+        "state machine": spec.STATE_MACHINE_ENV_VAR,
+        "control table": spec.CONTROL.env_var,
+        "work bucket": spec.WORK.env_var,
+    }
+    missing = [variable for variable in names.values() if not os.environ.get(variable)]
+    if missing:
+        raise click.UsageError(
+            "set " + ", ".join(missing) + " (printed by `billing local up`, or the stack outputs)"
+        )
+    targets = RunTargets(
+        state_machine_arn=os.environ[spec.STATE_MACHINE_ENV_VAR],
+        control_table=os.environ[spec.CONTROL.env_var],
+        work_bucket=os.environ[spec.WORK.env_var],
+    )
+    return RunDriver(lambda service: boto3.client(service), targets)  # type: ignore[call-overload]
+
+
+@run.command()
+@click.option("--period", callback=_period, help="YYYY-MM; default: last month")
+@click.option("--issue-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
+@click.option("--dry-run", is_flag=True, help="compute every invoice and the totals, issue nothing")
+@click.option("--wait", is_flag=True, help="follow the run with a progress bar until it ends")
+@click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
+def start(
+    period: Period, issue_date: datetime | None, dry_run: bool, wait: bool, as_json: bool
+) -> None:
+    """Start the invoice run of a period (a second start joins or repeats it, never bills twice)."""
+    quiet_libraries()
+    driver = _driver()
+    day = issue_date.date() if issue_date else date.today()
+    started = driver.start(period, issue_date=day, dry_run=dry_run)
+    verb = "joined" if started.joined else "started"
+    if not wait:
+        if as_json:
+            print_json(started.__dict__)
+        else:
+            console.print(f"{verb} {started.run_id} as execution {started.execution}")
+        return
+
+    try:
+        report = follow_run(driver, started, f"run {period}")
+    except RunError as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        print_json(report.model_dump(mode="json"))
+    else:
+        console.print(report_table(report, title=f"{verb} {started.run_id}"))
+
+
+@run.command()
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True)
+def report(run_id: str, as_json: bool) -> None:
+    """Print the report of a finished run."""
+    try:
+        found = _driver().report(run_id)
+    except RunError as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        print_json(found.model_dump(mode="json"))
+    else:
+        console.print(report_table(found, title=run_id))
+
+
+def main() -> None:
+    cli()
