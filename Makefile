@@ -82,7 +82,7 @@ bench: $(STAMP)
 
 test-localstack: $(STAMP)
 	$(BIN)/python -m localaws.localstack_check && \
-		BILLING_TEST_TARGET=localstack $(PYTEST) -m localstack tests/integration || \
+		BILLING_TEST_TARGET=localstack $(PYTEST) tests/integration -rs || \
 		{ rc=$$?; [ $$rc -eq 75 ] && exit 0 || exit $$rc; }
 
 lock:

@@ -510,17 +510,17 @@ class Gateway:
                 Payload=json.dumps(event).encode(),
             )
             payload = response["Payload"].read()
+            result = json.loads(payload) if payload else None
         except Exception:
             logger.exception("function invocation failed", extra={"function": function.local_name})
             return gateway_answer(HTTPStatus.INTERNAL_SERVER_ERROR)
 
         if response.get("FunctionError"):
             logger.error(
-                "function failed",
-                extra={"function": function.local_name, "error": payload.decode(errors="replace")},
+                "function failed", extra={"function": function.local_name, "error": result}
             )
             return gateway_answer(HTTPStatus.INTERNAL_SERVER_ERROR)
-        return answer_from_proxy(json.loads(payload) if payload else None)
+        return answer_from_proxy(result)
 
 
 # --- the server --------------------------------------------------------------------------------
@@ -547,17 +547,21 @@ class _RequestHandler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_GET  # noqa: N815
 
     def _serve(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
+        length = self.headers.get("content-length") or "0"
+        if not (length.isascii() and length.isdigit()):
+            self._send(gateway_answer(HTTPStatus.BAD_REQUEST))
+            return
         request = IncomingRequest(
             method=self.command,
             target=self.path,
             headers=list(self.headers.items()),
-            body=self.rfile.read(length) if length else b"",
+            body=self.rfile.read(int(length)),
             source_ip=self.client_address[0],
             protocol=self.request_version,
         )
-        answer = self.server.gateway.handle(request)
+        self._send(self.server.gateway.handle(request))
 
+    def _send(self, answer: HttpAnswer) -> None:
         self.send_response(answer.status)
         for name, value in answer.headers:
             self.send_header(name, value)

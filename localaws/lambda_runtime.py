@@ -56,25 +56,32 @@ class LocalLambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+_capture = threading.local()
+
+
 class _CapturingStdout(io.TextIOBase):
-    """Stands in for sys.stdout: while a thread runs a handler, its writes go to that invocation."""
+    """Stands in for sys.stdout: while a thread runs a handler, its writes go to that invocation.
+
+    The capture state is one per thread for all instances, because a handler's logger keeps the
+    stream it found at import time, which may be an instance made for an earlier stack.
+    """
 
     def __init__(self, real: TextIO) -> None:
         self._real = real
-        self._local = threading.local()
 
+    @staticmethod
     @contextlib.contextmanager
-    def capture(self) -> Iterator[io.StringIO]:
+    def capture() -> Iterator[io.StringIO]:
         buffer = io.StringIO()
-        previous = getattr(self._local, "buffer", None)
-        self._local.buffer = buffer
+        previous = getattr(_capture, "buffer", None)
+        _capture.buffer = buffer
         try:
             yield buffer
         finally:
-            self._local.buffer = previous
+            _capture.buffer = previous
 
     def write(self, text: str) -> int:
-        buffer = getattr(self._local, "buffer", None)
+        buffer = getattr(_capture, "buffer", None)
         return (buffer or self._real).write(text)
 
     def flush(self) -> None:
@@ -116,6 +123,7 @@ def install(*, endpoint_url: str | None = None) -> None:
 
     if not isinstance(sys.stdout, _CapturingStdout):
         sys.stdout = _CapturingStdout(sys.stdout)
+    _installed["stdout"] = sys.stdout
     _installed["original"] = LambdaFunction._invoke_lambda
     LambdaFunction._invoke_lambda = _invoke_in_process  # type: ignore[method-assign]
 
@@ -133,7 +141,6 @@ def is_installed() -> bool:
 def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
     payload = _as_event(event)
     with _invocation_lock:
-        handler, module = _resolve_handler(str(self.handler))
         environment = _function_environment(self)
         context = LocalLambdaContext(
             function_name=self.function_name,
@@ -143,6 +150,7 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
             aws_request_id=str(uuid.uuid4()),
         )
         with _environment(environment), _captured_stdout() as logs:
+            handler, module = _resolve_handler(str(self.handler))
             _cold_start_if_reconfigured(module, environment)
             result, errored = _call(handler, payload, context)
 
@@ -198,14 +206,13 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _captured_stdout() -> Iterator[io.StringIO]:
-    stdout = sys.stdout
-    if isinstance(stdout, _CapturingStdout):
-        with stdout.capture() as buffer:
-            yield buffer
-    else:
-        buffer = io.StringIO()
-        with contextlib.redirect_stdout(buffer):
-            yield buffer
+    """The invoking thread's output, whether written to sys.stdout now or to a stream kept since."""
+    proxy = _installed.get("stdout")
+    if proxy is None:
+        proxy = _CapturingStdout(sys.stdout)
+        _installed["stdout"] = proxy
+    with proxy.capture() as buffer, contextlib.redirect_stdout(proxy):
+        yield buffer
 
 
 def _cold_start_if_reconfigured(module: ModuleType, environment: dict[str, str]) -> None:

@@ -1,0 +1,70 @@
+"""`billing demo` as a user runs it: a separate process, the whole local stack, files on disk."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from pypdf import PdfReader
+
+BILLING = [sys.executable, "-c", "from cli.main import main; main()"]
+
+
+def test_the_demo_bills_every_customer_and_writes_pdfs_and_a_report(tmp_path: Path) -> None:
+    out = tmp_path / "demo-out"
+
+    finished = subprocess.run(
+        [
+            *BILLING,
+            "demo",
+            "--customers",
+            "40",
+            "--shards",
+            "4",
+            "--period",
+            "2026-10",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["period"] == "2026-10"
+    assert report["run_id"] == "run-2026-10"
+    assert report["customers"] == report["invoices"] == 40
+    assert report["failed"] == [] and report["void_numbers"] == []
+    assert Decimal(report["net"]) + Decimal(report["vat"]) == Decimal(report["gross"])
+    assert report["rerun"]["execution_new_invoices"] == 0
+    assert report["first_number"].endswith("00000001")
+    assert report["last_number"].endswith("00000040")
+    assert float(report["seconds"]) > 0
+    pdfs = sorted((out / "invoices").glob("*.pdf"))
+    assert len(pdfs) == 40
+    text = PdfReader(pdfs[0]).pages[0].extract_text()
+    assert pdfs[0].stem in text
+    assert "Rechnungsbetrag" in text
+    assert "invoice run" in finished.stdout
+    assert "0 new invoices" in finished.stdout
+
+
+def test_the_demo_refuses_a_malformed_period_naming_the_option(tmp_path: Path) -> None:
+    finished = subprocess.run(
+        [*BILLING, "demo", "--period", "2026-13", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert finished.returncode == 2
+    assert "--period" in finished.stderr
+    assert "YYYY-MM" in finished.stderr
+    assert not (tmp_path / "report.json").exists()
