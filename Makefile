@@ -9,7 +9,7 @@ NODE_STAMP := node_modules/.installed
 CDK := node_modules/.bin/cdk
 PYTEST := $(BIN)/pytest
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
 .PHONY: help install demo test unit integration infra e2e lint format synth local deploy bench \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -63,11 +64,38 @@ def local() -> None:
 @click.option("--port", default=4566, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--api-port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--shards", default=DEFAULT_SHARDS, show_default=True, type=click.IntRange(1, 4096))
-def up(port: int, api_port: int, shards: int) -> None:
+@click.option(
+    "--seed-customers",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 200_000),
+    help="create a synthetic hoster with this many customers",
+)
+def up(port: int, api_port: int, shards: int, seed_customers: int) -> None:
     """Start the embedded AWS, create every resource, serve the HTTP APIs; stop with Ctrl-C."""
     from cli.local import serve_forever
 
-    serve_forever(port=port, api_port=api_port, shards=shards)
+    serve_forever(port=port, api_port=api_port, shards=shards, seed_customers=seed_customers)
+
+
+@local.command()
+@click.argument("customer_id")
+@click.option("--staff", is_flag=True, help="a staff token instead of a customer's")
+@click.option("--expires-in", default=3600, show_default=True, type=click.IntRange(60, 86_400))
+def token(customer_id: str, staff: bool, expires_in: int) -> None:
+    """Print a signed token for the local HTTP APIs of a running `billing local up`."""
+    from cli.local import STATE_DIR
+    from localaws.http_api import LocalIssuer
+
+    if not re.fullmatch(r"C\d{7,12}", customer_id):
+        raise click.BadParameter("a customer id is C and 7 to 12 digits", param_hint="CUSTOMER_ID")
+    try:
+        issuer = LocalIssuer.load(STATE_DIR)
+    except FileNotFoundError as error:
+        raise click.ClickException(
+            "no local signing key yet: start `billing local up` first"
+        ) from error
+    click.echo(issuer.token(customer_id, staff=staff, expires_in=expires_in))
 
 
 @cli.group()

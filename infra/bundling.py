@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Iterable, Iterator
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import Any
 
 import jsii
 from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
@@ -95,7 +96,7 @@ class CopyCode:
         self._root = root
         self._files = files
 
-    def try_bundle(self, output_dir: str, *, image: DockerImage) -> bool:
+    def try_bundle(self, output_dir: str, *, image: DockerImage, **options: Any) -> bool:
         if not self._files:
             raise BundlingError("no function code found under " + ", ".join(CODE_PACKAGES))
         for relative in self._files:
@@ -112,7 +113,7 @@ class PipInstallLayer:
     def __init__(self, *, lock_file: Path) -> None:
         self._lock_file = lock_file
 
-    def try_bundle(self, output_dir: str, *, image: DockerImage) -> bool:
+    def try_bundle(self, output_dir: str, *, image: DockerImage, **options: Any) -> bool:
         target = Path(output_dir) / "python"
         result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
             pip_command(lock_file=self._lock_file, target=target),

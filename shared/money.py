@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -18,7 +18,10 @@ def parse_amount(text: str | int | Decimal) -> Decimal:
     if isinstance(text, float):
         raise TypeError("money must not be a float")
 
-    amount = Decimal(text)
+    try:
+        amount = Decimal(text)
+    except InvalidOperation as error:
+        raise ValueError(f"not a decimal amount: {text!r}") from error
     if not amount.is_finite():
         raise ValueError(f"not a finite amount: {text!r}")
     return amount
@@ -30,7 +33,8 @@ def total(amounts: Iterable[Decimal]) -> Decimal:
 
 def format_eur(amount: Decimal) -> str:
     """German notation: 1.234,56 €."""
-    sign = "-" if amount < 0 else ""
-    whole, _, fraction = f"{abs(to_cents(amount)):.2f}".partition(".")
+    rounded = to_cents(amount)
+    sign = "-" if rounded < 0 else ""
+    whole, _, fraction = f"{abs(rounded):.2f}".partition(".")
     grouped = f"{int(whole):,}".replace(",", ".")
     return f"{sign}{grouped},{fraction} €"

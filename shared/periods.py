@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_PERIOD = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True, order=True)
@@ -17,7 +17,7 @@ class Period:
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        match = _PERIOD.match(text)
+        match = _PERIOD.fullmatch(text)
         if not match:
             raise ValueError(f"period must look like YYYY-MM, got {text!r}")
         return cls(int(match.group(1)), int(match.group(2)))

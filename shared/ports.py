@@ -68,7 +68,12 @@ class NumberRanges(Protocol):
     def voided(self, number_range: str, run_id: str, shard: int) -> dict[str, str]: ...
 
     def reserve(
-        self, number_range: str, run_id: str, shard: int, customers: Sequence[str]
+        self,
+        number_range: str,
+        run_id: str,
+        shard: int,
+        customers: Sequence[str],
+        issue_date: date,
     ) -> NumberBlock: ...
 
     def record_void(self, *, block: NumberBlock, number: str, reason: str) -> None: ...

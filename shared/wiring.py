@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 
-from shared.invoicing.service import InvoiceRunService, RunPolicy
 from shared.settings import Settings
 from shared.storage.dynamodb import DynamoContracts, DynamoDocuments, DynamoNumberRanges, DynamoRuns
 from shared.storage.s3 import S3Archive, S3WorkStore
+
+if TYPE_CHECKING:
+    from shared.invoicing.service import InvoiceRunService
 
 _CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10}, max_pool_connections=32)
 
@@ -28,6 +30,8 @@ def document_archive(settings: Settings, s3: Any | None = None) -> S3Archive:
 
 
 def invoice_run_service(settings: Settings) -> InvoiceRunService:
+    from shared.invoicing.service import InvoiceRunService, RunPolicy  # keeps fpdf out of others
+
     dynamodb = client("dynamodb")
     s3 = client("s3")
     return InvoiceRunService(

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra import spec
-from infra.constructs.nag import acknowledge
+from shared.invoicing.run import MANIFEST_PREFIX
 
-# Key layout of the Work bucket that the invoice run and this stack agree on.
-MANIFEST_PREFIX = "manifests/"
-REPORT_PREFIX = "reports/"
-MANIFEST_EXPIRY = Duration.days(90)
+MANIFEST_EXPIRY = Duration.days(35)
 ACCESS_LOG_EXPIRY = Duration.days(400)
 INCOMPLETE_UPLOAD_EXPIRY = Duration.days(7)
 
@@ -21,7 +20,7 @@ def private_bucket(
     scope: Construct,
     construct_id: str,
     *,
-    lifecycle_rules: list[s3.LifecycleRule],
+    lifecycle_rules: Sequence[s3.LifecycleRule] = (),
     object_lock: bool = False,
     versioned: bool = False,
     access_logs: s3.IBucket | None = None,
@@ -51,18 +50,12 @@ def abort_incomplete_uploads() -> s3.LifecycleRule:
     )
 
 
-def lifecycle_rules(bucket_spec: spec.BucketSpec) -> list[s3.LifecycleRule]:
-    """Run manifests expire; archived documents and run reports are kept."""
-    if bucket_spec.id != spec.WORK.id:
-        return []
-    return [
-        s3.LifecycleRule(id="expire-manifests", prefix=MANIFEST_PREFIX, expiration=MANIFEST_EXPIRY)
-    ]
-
-
 class Buckets(Construct):
     """Object Lock is on for the archive without a default retention: every PUT sets its own
-    COMPLIANCE retention, counted from the end of the document's year of issue."""
+    COMPLIANCE retention, counted from the end of the document's year of issue.
+
+    Run manifests (the shard lists a Distributed Map reads) expire; run reports are kept.
+    """
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -71,25 +64,27 @@ class Buckets(Construct):
             bucket.id: private_bucket(
                 self,
                 bucket.id,
-                lifecycle_rules=lifecycle_rules(bucket),
                 object_lock=bucket.object_lock,
                 versioned=bucket.versioned,
                 access_logs=self.access_logs,
+                lifecycle_rules=_expire_manifests() if bucket is spec.WORK else (),
             )
             for bucket in spec.BUCKETS
         }
 
     def _access_log_bucket(self) -> s3.Bucket:
-        bucket = private_bucket(
+        return private_bucket(
             self,
             "AccessLogs",
             lifecycle_rules=[
                 s3.LifecycleRule(id="expire-access-logs", expiration=ACCESS_LOG_EXPIRY)
             ],
         )
-        acknowledge(
-            bucket,
-            "AwsSolutions-S1",
-            "this bucket is the access log target of the others; logging it to itself would loop",
+
+
+def _expire_manifests() -> Sequence[s3.LifecycleRule]:
+    return [
+        s3.LifecycleRule(
+            id="expire-run-manifests", prefix=MANIFEST_PREFIX, expiration=MANIFEST_EXPIRY
         )
-        return bucket
+    ]

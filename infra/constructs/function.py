@@ -13,7 +13,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra import bundling, spec
-from infra.constructs.nag import acknowledge
+from infra.constructs.nag import acknowledge, logical_id
 from infra.constructs.runtime import FunctionRuntime
 
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
@@ -78,8 +78,7 @@ class BillingFunction(Construct):
             memory_size=function_spec.memory_mb,
             timeout=Duration.seconds(function_spec.timeout_seconds),
             description=function_spec.description,
-            environment=runtime.environment
-            | {"POWERTOOLS_SERVICE_NAME": function_spec.component},
+            environment=runtime.environment | {"POWERTOOLS_SERVICE_NAME": function_spec.component},
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             role=self.role,
@@ -106,11 +105,13 @@ class BillingFunction(Construct):
 
     def _grant_tables(self, tables: Mapping[str, dynamodb.ITable]) -> None:
         for table_id in sorted({*self.spec.reads_tables, *self.spec.writes_tables}):
-            actions = TABLE_READ_ACTIONS
+            actions: tuple[str, ...] = TABLE_READ_ACTIONS
             if table_id in self.spec.writes_tables:
                 actions += TABLE_WRITE_ACTIONS
             self.role.add_to_principal_policy(
-                iam.PolicyStatement(actions=list(actions), resources=table_resources(table_id, tables))
+                iam.PolicyStatement(
+                    actions=list(actions), resources=table_resources(table_id, tables)
+                )
             )
 
     def _grant_buckets(self, buckets: Mapping[str, s3.IBucket]) -> None:
@@ -119,16 +120,17 @@ class BillingFunction(Construct):
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
             )
+            writes = bucket_id in self.spec.writes_buckets
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(
-                    actions=list(object_actions(bucket_id, writes=bucket_id in self.spec.writes_buckets)),
+                    actions=list(object_actions(bucket_id, writes=writes)),
                     resources=[bucket.arn_for_objects("*")],
                 )
             )
             acknowledge(
                 self.role,
                 f"AwsSolutions-IAM5[Resource::<{logical_id(bucket)}.Arn>/*]",
-                "objects are keyed by customer and document; the function reads or writes any key",
+                "object keys hold customer, document or run ids that the code derives at run time",
             )
 
 
@@ -146,11 +148,3 @@ def object_actions(bucket_id: str, *, writes: bool) -> tuple[str, ...]:
     bucket_spec = next(bucket for bucket in spec.BUCKETS if bucket.id == bucket_id)
     lock = OBJECT_LOCK_WRITE_ACTIONS if bucket_spec.object_lock else ()
     return OBJECT_READ_ACTIONS + OBJECT_WRITE_ACTIONS + lock
-
-
-def logical_id(bucket: s3.IBucket) -> str:
-    from aws_cdk import CfnElement, Stack
-
-    resource = bucket.node.default_child
-    assert isinstance(resource, CfnElement)
-    return Stack.of(bucket).get_logical_id(resource)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -15,9 +14,9 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra import spec
-from infra.constructs.buckets import MANIFEST_PREFIX
 from infra.constructs.function import LOG_RETENTION, BillingFunction
-from infra.constructs.nag import acknowledge
+from infra.constructs.nag import acknowledge, logical_id
+from shared.invoicing.run import MANIFEST_PREFIX
 
 FunctionFactory = Callable[[Construct, spec.FunctionSpec], BillingFunction]
 
@@ -42,7 +41,11 @@ class InvoiceRun(Construct):
             for function_spec in invoice_run_functions()
         }
         self.log_group = logs.LogGroup(
-            self, "ExecutionLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
+            self,
+            "ExecutionLogs",
+            log_group_name=vended_log_group_name(Stack.of(self).stack_name),
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.DESTROY,
         )
         self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"))
         self.state_machine = self._state_machine()
@@ -56,7 +59,7 @@ class InvoiceRun(Construct):
         state_machine = sfn.StateMachine(
             self,
             "StateMachine",
-            definition_body=sfn.DefinitionBody.from_file(str(run.definition_file)),
+            definition_body=definition_body(run),
             definition_substitutions={
                 placeholder: self.functions[function_id].function.function_arn
                 for placeholder, function_id in run.function_substitutions.items()
@@ -84,10 +87,14 @@ class InvoiceRun(Construct):
         )
 
     def _grant_manifests(self, work_bucket: s3.IBucket) -> None:
+        manifests = work_bucket.arn_for_objects(MANIFEST_PREFIX + "*")
         self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetObject"], resources=[work_bucket.arn_for_objects(MANIFEST_PREFIX + "*")]
-            )
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[manifests])
+        )
+        acknowledge(
+            self.role,
+            f"AwsSolutions-IAM5[Resource::<{logical_id(work_bucket)}.Arn>/{MANIFEST_PREFIX}*]",
+            "the Distributed Map reads the manifest of each run, whose key holds the run id",
         )
 
     def _grant_child_executions(self) -> None:
@@ -114,7 +121,12 @@ class InvoiceRun(Construct):
                 ),
             ],
         )
-        self.child_execution_policy = policy
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:"
+            f"<AWS::AccountId>:execution:<{logical_id(self.state_machine)}.Name>/*]",
+            "the Distributed Map watches and stops its child executions, whose names it makes up",
+        )
 
     def _worker_dead_letters(self) -> sqs.Queue:
         """Step Functions calls the worker synchronously, so this queue only catches invocations
@@ -124,15 +136,28 @@ class InvoiceRun(Construct):
             "WorkerDeadLetters",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
-            retention_period=None,
+            retention_period=Duration.days(14),
+        )
+        acknowledge(
+            queue,
+            "AwsSolutions-SQS3",
+            "this queue is itself the dead-letter destination of the worker's async invocations",
         )
         worker = self.functions[spec.INVOICE_WORKER.id].function
         worker.configure_async_invoke(on_failure=destinations.SqsDestination(queue))
         return queue
 
-    @property
-    def lambda_functions(self) -> dict[str, lambda_.Function]:
-        return {function_id: fn.function for function_id, fn in self.functions.items()}
+
+def definition_body(state_machine: spec.StateMachineSpec) -> sfn.DefinitionBody:
+    """The ASL file inlined into the template (DefinitionBody.from_file would upload it as an
+    asset instead), so that cfn-lint checks the definition and the template alone shows it."""
+    return sfn.DefinitionBody.from_string(state_machine.definition_file.read_text(encoding="utf-8"))
+
+
+def vended_log_group_name(stack_name: str) -> str:
+    """Under /aws/vendedlogs/, one CloudWatch Logs resource policy covers every log group that
+    Step Functions writes to, so its size limit is never reached."""
+    return "/aws/vendedlogs/states/" + stack_name + "-" + spec.INVOICE_RUN.id
 
 
 def invoice_run_functions() -> list[spec.FunctionSpec]:

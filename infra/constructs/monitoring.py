@@ -56,7 +56,7 @@ class Monitoring(Construct):
         alarm = cloudwatch.Alarm(
             self,
             construct_id,
-            metric=metric.with_(statistic=cloudwatch.Stats.SUM),
+            metric=metric,
             threshold=1,
             evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

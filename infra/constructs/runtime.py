@@ -14,7 +14,9 @@ from infra import bundling
 class FunctionRuntime(Construct):
     """One code asset and one layer for all functions, so a deploy uploads each only once."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, environment: Mapping[str, str]) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, environment: Mapping[str, str]
+    ) -> None:
         super().__init__(scope, construct_id)
         self.environment = dict(environment)
         self.code = bundling.function_code()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 SEQUENCE_DIGITS = 8
 
@@ -27,12 +28,17 @@ def sequence_of(number: str) -> int:
 
 @dataclass(frozen=True)
 class NumberBlock:
-    """Numbers ``first``..``first + len(customers) - 1`` assigned in the order of ``customers``."""
+    """Numbers ``first``..``first + len(customers) - 1`` assigned in the order of ``customers``.
+
+    A number is handed out together with its issue date: whichever attempt issues it later uses
+    that date, so every retry renders the very same document.
+    """
 
     number_range: str
     block_id: str
     first: int
     customers: tuple[str, ...]
+    issue_date: date
 
     def assignment(self) -> dict[str, str]:
         return {
@@ -46,12 +52,14 @@ class Assignment:
     """Which number each customer of a shard gets in this run, over all of its blocks."""
 
     numbers: dict[str, str] = field(default_factory=dict)
+    issue_dates: dict[str, date] = field(default_factory=dict)
 
     @classmethod
     def of(cls, blocks: Sequence[NumberBlock]) -> Assignment:
         assignment = cls()
         for block in blocks:
             assignment.numbers.update(block.assignment())
+            assignment.issue_dates.update(dict.fromkeys(block.customers, block.issue_date))
         return assignment
 
     def missing(self, customer_ids: Sequence[str], voided: Collection[str]) -> list[str]:

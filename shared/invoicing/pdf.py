@@ -35,14 +35,47 @@ def render_invoice(invoice: Invoice) -> bytes:
     return bytes(pdf.output())
 
 
+_NO_DECOMPOSITION = str.maketrans(
+    {
+        "Ł": "L",
+        "ł": "l",
+        "Đ": "D",
+        "đ": "d",
+        "Œ": "OE",
+        "œ": "oe",
+        "Ħ": "H",
+        "ħ": "h",
+        "€": "EUR",
+        "\u0131": "i",  # dotless i
+        "\u2013": "-",  # en dash
+        "\u2014": "-",  # em dash
+        "\u201a": "'",  # low single quote
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201e": '"',
+        "\u201c": '"',
+        "\u201d": '"',
+    }
+)
+
+
 def plain(text: str) -> str:
-    """Text in the core font's Latin-1: accents kept where Latin-1 has them, others decomposed."""
+    """Text in the core font's Latin-1, letter by letter: Latin-1 letters stay as they are,
+    others lose their accents ("Dvořák" becomes "Dvorák") and unknown signs become "?"."""
     if _fits_latin1(text):
         return text
 
-    decomposed = unicodedata.normalize("NFKD", text)
-    kept = "".join(c for c in decomposed if _fits_latin1(c) and not unicodedata.combining(c))
-    return unicodedata.normalize("NFC", kept)
+    return "".join(_latin1_letter(c) for c in text.translate(_NO_DECOMPOSITION))
+
+
+def _latin1_letter(character: str) -> str:
+    if _fits_latin1(character):
+        return character
+
+    base = "".join(
+        c for c in unicodedata.normalize("NFKD", character) if not unicodedata.combining(c)
+    )
+    return base if base and _fits_latin1(base) else "?"
 
 
 def _fits_latin1(text: str) -> bool:
@@ -55,6 +88,15 @@ def _fits_latin1(text: str) -> bool:
 
 def _eur(amount: Decimal) -> str:
     return format_eur(amount).replace("€", "EUR")
+
+
+def _unit_price(amount: Decimal) -> str:
+    """Unit prices keep up to four decimals, so quantity times price is what the line shows."""
+    if amount == amount.quantize(Decimal("0.01")):
+        return _eur(amount)
+
+    whole, _, fraction = f"{amount.normalize():f}".partition(".")
+    return f"{int(whole):,}".replace(",", ".") + "," + fraction + " EUR"
 
 
 def _percent(rate: Decimal) -> str:
@@ -151,7 +193,7 @@ def _lines(pdf: FPDF, lines: tuple[InvoiceLine, ...]) -> None:
             str(index),
             plain(line.description),
             str(line.quantity),
-            _eur(line.unit_net),
+            _unit_price(line.unit_net),
             _percent(line.tax_rate),
             _eur(line.net),
         )

@@ -16,6 +16,9 @@ from shared.periods import Period
 
 RunStatus = Literal["running", "succeeded", "completed_with_failures", "failed"]
 
+MANIFEST_PREFIX = "manifests/"
+REPORT_PREFIX = "runs/"
+
 
 def run_id_for(period: Period) -> str:
     """One run per period: starting it again joins or repeats the same run, never a new one."""

@@ -22,6 +22,7 @@ from shared.invoicing.model import Invoice, InvoiceDraft, Seller
 from shared.invoicing.numbering import Assignment, NumberBlock, range_key
 from shared.invoicing.pdf import render_invoice
 from shared.invoicing.run import (
+    MANIFEST_PREFIX,
     Failure,
     FinalizeRequest,
     RateTotal,
@@ -108,7 +109,7 @@ class InvoiceRunService:
         issue_date = request.issue_date or now.date()
         run_id = run_id_for(period)
         manifest = [{"shard": shard} for shard in range(self.policy.shard_count)]
-        key = self.work.write_json(f"runs/{run_id}/{execution}/manifest.json", manifest)
+        key = self.work.write_json(f"{MANIFEST_PREFIX}{run_id}/{execution}.json", manifest)
 
         self.runs.start_run(
             {
@@ -199,13 +200,13 @@ class InvoiceRunService:
         customer_ids = sorted(drafts, key=lambda c: assignment.numbers[c])
         for start in range(0, len(customer_ids), ISSUE_BATCH):
             batch = [
-                self._invoice(request, assignment.numbers[c], drafts[c])
+                self._invoice(request, assignment, c, drafts[c])
                 for c in customer_ids[start : start + ISSUE_BATCH]
             ]
             issued += self._issue_batch(request, batch, blocks, markers, failures)
 
         earlier_voids = self.ranges.voided(number_range, request.run_id, request.shard)
-        self._void_unused(request, blocks, assignment, markers, set(earlier_voids))
+        self._void_unused(blocks, assignment, markers, set(earlier_voids))
         voided = self.ranges.voided(number_range, request.run_id, request.shard)
         return _live_result(request, customers, markers, issued, failures, voided)
 
@@ -216,16 +217,21 @@ class InvoiceRunService:
         voided = self.ranges.voided(number_range, request.run_id, request.shard)
         missing = Assignment.of(blocks).missing(customer_ids, voided)
         if missing:
-            block = self.ranges.reserve(number_range, request.run_id, request.shard, missing)
+            block = self.ranges.reserve(
+                number_range, request.run_id, request.shard, missing, request.issue_date
+            )
             blocks.append(block)
         return blocks
 
-    def _invoice(self, request: ShardRequest, number: str, draft: InvoiceDraft) -> Invoice:
+    def _invoice(
+        self, request: ShardRequest, assignment: Assignment, customer_id: str, draft: InvoiceDraft
+    ) -> Invoice:
+        issue_date = assignment.issue_dates[customer_id]
         return Invoice(
-            number=number,
+            number=assignment.numbers[customer_id],
             run_id=request.run_id,
-            issue_date=request.issue_date,
-            due_date=request.issue_date + timedelta(days=self.policy.payment_term_days),
+            issue_date=issue_date,
+            due_date=issue_date + timedelta(days=self.policy.payment_term_days),
             seller=self.policy.seller,
             draft=draft,
         )
@@ -244,7 +250,7 @@ class InvoiceRunService:
             try:
                 key = self._archive(invoice)
             except DocumentConflictError as error:
-                self._void(blocks, invoice.customer_id, invoice.number, str(error), request)
+                self._void(blocks, invoice.customer_id, invoice.number, str(error))
                 failures.append(Failure(customer_id=invoice.customer_id, reason=str(error)))
                 continue
             created = self.documents.issue_invoice(invoice, shard=request.shard, pdf_key=key)
@@ -285,7 +291,6 @@ class InvoiceRunService:
 
     def _void_unused(
         self,
-        request: ShardRequest,
         blocks: list[NumberBlock],
         assignment: Assignment,
         markers: dict[str, BilledMarker],
@@ -297,23 +302,16 @@ class InvoiceRunService:
             if number in voided or (marker is not None and marker.number == number):
                 continue
             reason = "no invoice issued for the customer under this number"
-            self._void(blocks, customer_id, number, reason, request)
+            self._void(blocks, customer_id, number, reason)
 
-    def _void(
-        self,
-        blocks: list[NumberBlock],
-        customer_id: str,
-        number: str,
-        reason: str,
-        request: ShardRequest,
-    ) -> None:
+    def _void(self, blocks: list[NumberBlock], customer_id: str, number: str, reason: str) -> None:
+        block = next(b for b in blocks if number in b.assignment().values())
         recorded = self.documents.void_number(
-            customer_id=customer_id, issue_date=request.issue_date, number=number, reason=reason
+            customer_id=customer_id, issue_date=block.issue_date, number=number, reason=reason
         )
         if not recorded:
             return
 
-        block = next(b for b in blocks if number in b.assignment().values())
         self.ranges.record_void(block=block, number=number, reason=reason)
         logger.warning(
             "invoice number voided",

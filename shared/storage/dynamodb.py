@@ -175,6 +175,7 @@ class DynamoNumberRanges:
                 block_id=item["sk"],
                 first=int(item["first"]),
                 customers=tuple(item["customers"]),
+                issue_date=date.fromisoformat(item["issue_date"]),
             )
             for item in items
         ]
@@ -193,7 +194,12 @@ class DynamoNumberRanges:
         return {number: reason for item in items for number, reason in item["voids"].items()}
 
     def reserve(
-        self, number_range: str, run_id: str, shard: int, customers: Sequence[str]
+        self,
+        number_range: str,
+        run_id: str,
+        shard: int,
+        customers: Sequence[str],
+        issue_date: date,
     ) -> NumberBlock:
         """Take the next ``len(customers)`` numbers and record who gets which, atomically."""
         existing = self.blocks(number_range, run_id, shard)
@@ -201,7 +207,7 @@ class DynamoNumberRanges:
         while True:
             first = self._next_number(number_range)
             try:
-                self._transact_reserve(number_range, block_id, first, customers)
+                self._transact_reserve(number_range, block_id, first, customers, issue_date)
             except ClientError as error:
                 codes = cancellation_codes(error)
                 if len(codes) == 2 and codes[1] == "ConditionalCheckFailed":
@@ -209,7 +215,7 @@ class DynamoNumberRanges:
                 if codes and codes[0] == "ConditionalCheckFailed":
                     continue
                 raise
-            return NumberBlock(number_range, block_id, first, tuple(customers))
+            return NumberBlock(number_range, block_id, first, tuple(customers), issue_date)
 
     def record_void(self, *, block: NumberBlock, number: str, reason: str) -> None:
         self._client.update_item(
@@ -230,7 +236,12 @@ class DynamoNumberRanges:
         return int(item.get("next", 1))
 
     def _transact_reserve(
-        self, number_range: str, block_id: str, first: int, customers: Sequence[str]
+        self,
+        number_range: str,
+        block_id: str,
+        first: int,
+        customers: Sequence[str],
+        issue_date: date,
     ) -> None:
         counter_key = to_item({"pk": f"RANGE#{number_range}", "sk": "COUNTER"})
         block = {
@@ -238,6 +249,7 @@ class DynamoNumberRanges:
             "sk": block_id,
             "first": first,
             "customers": list(customers),
+            "issue_date": issue_date.isoformat(),
             "voids": {},
         }
         self._client.transact_write_items(
@@ -271,7 +283,13 @@ class DynamoNumberRanges:
             ConsistentRead=True,
         )
         item = from_item(response["Item"])
-        return NumberBlock(number_range, block_id, int(item["first"]), tuple(item["customers"]))
+        return NumberBlock(
+            number_range,
+            block_id,
+            int(item["first"]),
+            tuple(item["customers"]),
+            date.fromisoformat(item["issue_date"]),
+        )
 
 
 class DynamoDocuments:

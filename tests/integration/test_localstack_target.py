@@ -20,6 +20,7 @@ from shared.storage.s3 import S3Archive, S3WorkStore
 
 pytestmark = pytest.mark.localstack
 
+
 @pytest.fixture
 def s3() -> Any:
     if os.environ.get("BILLING_TEST_TARGET") != "localstack":

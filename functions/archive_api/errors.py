@@ -1,0 +1,73 @@
+"""The archive API's errors and the one place that turns them into HTTP answers, by type."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+
+logger = Logger(service="archive_api", child=True)
+
+
+class ArchiveApiError(Exception):
+    """A request the archive API refuses; the message is safe to show to the caller."""
+
+
+class NotSignedInError(ArchiveApiError):
+    """The request carries no verified customer id."""
+
+
+class InvalidParameterError(ArchiveApiError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class DocumentNotFoundError(ArchiveApiError):
+    """No such document for the signed-in customer, whether or not another customer has one."""
+
+
+ErrorBody = dict[str, dict[str, str]]
+
+_ANSWERS: dict[type[ArchiveApiError], tuple[HTTPStatus, str]] = {
+    ArchiveApiError: (HTTPStatus.BAD_REQUEST, "bad_request"),
+    NotSignedInError: (HTTPStatus.UNAUTHORIZED, "not_signed_in"),
+    InvalidParameterError: (HTTPStatus.BAD_REQUEST, "invalid_parameter"),
+    DocumentNotFoundError: (HTTPStatus.NOT_FOUND, "not_found"),
+}
+
+
+def error_response(status: HTTPStatus, code: str, message: str) -> Response[ErrorBody]:
+    return Response(
+        status_code=status.value,
+        content_type=content_types.APPLICATION_JSON,
+        body={"error": {"code": code, "message": message}},
+    )
+
+
+def answer_for(error: ArchiveApiError) -> Response[ErrorBody]:
+    status, code = next(_ANSWERS[kind] for kind in type(error).__mro__ if kind in _ANSWERS)
+    message = str(error)
+    if isinstance(error, InvalidParameterError):
+        message = f"{error.field}: {message}"
+    return error_response(status, code, message)
+
+
+def register(app: APIGatewayHttpResolver) -> None:
+    """Install the error answers on the resolver."""
+    app.exception_handler(ArchiveApiError)(answer_for)
+    app.not_found(_no_route)
+    app.exception_handler(Exception)(_unexpected)
+
+
+def _no_route(_: NotFoundError) -> Response[ErrorBody]:
+    return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such resource")
+
+
+def _unexpected(error: Exception) -> Response[ErrorBody]:
+    logger.error("request failed", exc_info=error, extra={"error_type": type(error).__name__})
+    return error_response(
+        HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "the request could not be served"
+    )

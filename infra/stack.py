@@ -1,0 +1,98 @@
+"""The billing stack, built entirely from infra/spec.py."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra import spec
+from infra.constructs.archive_api import ArchiveApi
+from infra.constructs.buckets import Buckets
+from infra.constructs.function import BillingFunction
+from infra.constructs.invoice_run import InvoiceRun
+from infra.constructs.monitoring import Monitoring
+from infra.constructs.runtime import FunctionRuntime
+from infra.constructs.tables import Tables
+
+
+class BillingStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        jwt_issuer: str,
+        jwt_audience: str,
+        settings: Mapping[str, str],
+    ) -> None:
+        super().__init__(scope, construct_id, description="serverless mass billing")
+        self.tables = Tables(self, "Tables")
+        self.buckets = Buckets(self, "Buckets")
+        self.runtime = FunctionRuntime(
+            self,
+            "Runtime",
+            environment=spec.function_environment(
+                table_names={key: table.table_name for key, table in self.tables.by_id.items()},
+                bucket_names={
+                    key: bucket.bucket_name for key, bucket in self.buckets.by_id.items()
+                },
+                settings=dict(settings),
+            ),
+        )
+        self.invoice_run = InvoiceRun(
+            self,
+            spec.INVOICE_RUN.id,
+            new_function=self._new_function,
+            work_bucket=self.buckets.by_id[spec.WORK.id],
+        )
+        self.archive_api = ArchiveApi(
+            self,
+            "ArchiveApi",
+            new_function=self._new_function,
+            jwt_issuer=jwt_issuer,
+            jwt_audience=[jwt_audience],
+        )
+        self.functions = {**self.invoice_run.functions, **self.archive_api.functions}
+        self._check_every_function_built()
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            functions={key: fn.function for key, fn in self.functions.items()},
+            state_machines={spec.INVOICE_RUN.id: self.invoice_run.state_machine},
+            dead_letter_queues={"InvoiceWorkerDeadLetters": self.invoice_run.dead_letters},
+        )
+        self._outputs()
+
+    def _new_function(self, scope: Construct, function_spec: spec.FunctionSpec) -> BillingFunction:
+        return BillingFunction(
+            scope,
+            function_spec.id,
+            function_spec=function_spec,
+            runtime=self.runtime,
+            tables=self.tables.by_id,
+            buckets=self.buckets.by_id,
+        )
+
+    def _check_every_function_built(self) -> None:
+        missing = sorted({fn.id for fn in spec.FUNCTIONS} - set(self.functions))
+        if missing:
+            raise ValueError("no component builds the functions " + ", ".join(missing))
+
+    def _outputs(self) -> None:
+        for table_spec in spec.TABLES:
+            name = self.tables.by_id[table_spec.id].table_name
+            CfnOutput(self, table_spec.id + "TableName", value=name, description=table_spec.env_var)
+        for bucket_spec in spec.BUCKETS:
+            name = self.buckets.by_id[bucket_spec.id].bucket_name
+            CfnOutput(
+                self, bucket_spec.id + "BucketName", value=name, description=bucket_spec.env_var
+            )
+        CfnOutput(
+            self,
+            spec.INVOICE_RUN.id + "StateMachineArn",
+            value=self.invoice_run.state_machine.state_machine_arn,
+            description=spec.STATE_MACHINE_ENV_VAR,
+        )
+        CfnOutput(self, "ArchiveApiUrl", value=self.archive_api.url)

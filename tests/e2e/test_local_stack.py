@@ -1,0 +1,140 @@
+"""`billing local up` in one process, the CLI and HTTP clients in others, as a developer uses it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+BILLING = [sys.executable, "-c", "from cli.main import main; main()"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    workdir = tmp_path_factory.mktemp("local")
+    port, api_port = _free_port(), _free_port()
+    command = [
+        *BILLING,
+        "local",
+        "up",
+        "--port",
+        str(port),
+        "--api-port",
+        str(api_port),
+        "--shards",
+        "4",
+        "--seed-customers",
+        "12",
+    ]
+    env = os.environ | {"PYTHONPATH": str(ROOT), "COLUMNS": "200"}
+    server = subprocess.Popen(
+        command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    exports = _read_exports(server)
+    try:
+        yield exports | {"API_URL": f"http://127.0.0.1:{api_port}", "WORKDIR": str(workdir)}
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0
+
+
+def _read_exports(server: subprocess.Popen[str]) -> dict[str, str]:
+    exports: dict[str, str] = {}
+    deadline = time.monotonic() + 120
+    assert server.stdout is not None
+    for line in server.stdout:
+        if line.startswith("export "):
+            key, _, value = line.removeprefix("export ").strip().partition("=")
+            exports[key] = value.strip("'")
+        if "stop with Ctrl-C" in line or time.monotonic() > deadline:
+            break
+    assert "AWS_ENDPOINT_URL" in exports, "billing local up did not announce its environment"
+    return exports
+
+
+def _billing(stack: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {k: v for k, v in stack.items() if k not in {"API_URL", "WORKDIR"}}
+    return subprocess.run(
+        [*BILLING, *arguments],
+        cwd=stack["WORKDIR"],
+        env=env | {"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_finance_runs_an_invoice_run_on_the_local_stack_through_the_cli(
+    local_stack: dict[str, str],
+) -> None:
+    started = _billing(local_stack, "run", "start", "--period", "2026-11", "--wait", "--json")
+
+    assert started.returncode == 0, started.stderr
+    report = json.loads(started.stdout[started.stdout.index("{") :])
+    assert report["status"] == "succeeded"
+    assert report["invoices"] == 12
+    assert report["first_number"] == "RE-2026-00000001"
+
+    again = _billing(local_stack, "run", "report", "run-2026-11", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["gross"] == report["gross"]
+
+
+def test_a_customer_reads_only_their_own_documents_over_the_local_http_api(
+    local_stack: dict[str, str],
+) -> None:
+    _billing(local_stack, "run", "start", "--period", "2026-11", "--wait")
+    token_a = _billing(local_stack, "local", "token", "C0000001").stdout.strip()
+    token_b = _billing(local_stack, "local", "token", "C0000002").stdout.strip()
+
+    mine = requests.get(
+        f"{local_stack['API_URL']}/documents",
+        headers={"Authorization": f"Bearer {token_a}"},
+        timeout=30,
+    )
+    assert mine.status_code == 200, mine.text
+    documents = mine.json()["documents"]
+    assert len(documents) == 1
+    number = documents[0]["number"]
+
+    pdf = requests.get(
+        f"{local_stack['API_URL']}/documents/{number}/pdf",
+        headers={"Authorization": f"Bearer {token_a}"},
+        timeout=30,
+    )
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+    foreign = requests.get(
+        f"{local_stack['API_URL']}/documents/{number}/pdf",
+        headers={"Authorization": f"Bearer {token_b}"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert foreign.status_code == 404
+    assert number not in foreign.text
+    unsigned = requests.get(f"{local_stack['API_URL']}/documents", timeout=30)
+    assert unsigned.status_code == 401
+
+
+def test_a_token_for_a_malformed_customer_id_is_refused(local_stack: dict[str, str]) -> None:
+    refused = _billing(local_stack, "local", "token", "../C1")
+
+    assert refused.returncode == 2
+    assert "CUSTOMER_ID" in refused.stderr

@@ -1,0 +1,284 @@
+"""What the synthesized template promises about safety, observability and access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from infra import spec
+from tests.infrastructure.conftest import Synthesized
+
+pytestmark = pytest.mark.xdist_group("cdk")
+
+
+@pytest.fixture(scope="module")
+def template(synthesized: Synthesized) -> Template:
+    return Template.from_json(synthesized.template)
+
+
+def statements(synthesized: Synthesized, role_logical_id: str) -> list[dict[str, Any]]:
+    """Every policy statement attached to the role, from all its policies."""
+    return [
+        statement
+        for policy in synthesized.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_logical_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def actions_of(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def function_logical_id(synthesized: Synthesized, handler: str) -> str:
+    functions = synthesized.resources("AWS::Lambda::Function").items()
+    (logical_id,) = [key for key, fn in functions if fn["Properties"]["Handler"] == handler]
+    return logical_id
+
+
+def role_of_function(synthesized: Synthesized, handler: str) -> str:
+    function = synthesized.template["Resources"][function_logical_id(synthesized, handler)]
+    role: str = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    return role
+
+
+def test_every_table_has_pitr_encryption_and_on_demand_billing(template: Template) -> None:
+    template.all_resources_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "BillingMode": "PAY_PER_REQUEST",
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": {"SSEEnabled": True},
+            "DeletionProtectionEnabled": True,
+        },
+    )
+    template.all_resources("AWS::DynamoDB::Table", {"DeletionPolicy": "Retain"})
+
+
+def test_every_bucket_is_private_encrypted_and_kept(template: Template) -> None:
+    template.all_resources_properties(
+        "AWS::S3::Bucket",
+        {
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                ]
+            },
+        },
+    )
+    template.all_resources("AWS::S3::Bucket", {"DeletionPolicy": "Retain"})
+
+
+def test_every_bucket_denies_plain_http(synthesized: Synthesized) -> None:
+    buckets = set(synthesized.resources("AWS::S3::Bucket"))
+    denied = {
+        policy["Properties"]["Bucket"]["Ref"]
+        for policy in synthesized.resources("AWS::S3::BucketPolicy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Deny"
+        and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    }
+
+    assert denied == buckets
+
+
+def test_archive_bucket_locks_objects_without_default_retention(synthesized: Synthesized) -> None:
+    archive = synthesized.output_ref(spec.ARCHIVE.id + "BucketName")
+    properties = synthesized.template["Resources"][archive]["Properties"]
+
+    assert properties["ObjectLockEnabled"] is True
+    assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert "ObjectLockConfiguration" not in properties
+    assert properties["LoggingConfiguration"]["DestinationBucketName"]["Ref"] != archive
+
+
+def test_data_buckets_log_access_to_the_log_bucket(synthesized: Synthesized) -> None:
+    log_bucket = synthesized.stack.resolve(synthesized.stack.buckets.access_logs.bucket_name)
+    for bucket in spec.BUCKETS:
+        logical_id = synthesized.output_ref(bucket.id + "BucketName")
+        logging = synthesized.template["Resources"][logical_id]["Properties"][
+            "LoggingConfiguration"
+        ]
+        assert logging["DestinationBucketName"] == log_bucket
+
+
+def test_functions_run_arm64_python312_traced_with_bounded_logs(
+    synthesized: Synthesized, template: Template
+) -> None:
+    template.all_resources_properties(
+        "AWS::Lambda::Function",
+        {
+            "Architectures": ["arm64"],
+            "Runtime": "python3.12",
+            "TracingConfig": {"Mode": "Active"},
+            "Layers": [{"Ref": Match.any_value()}],
+            "LoggingConfig": {"LogGroup": {"Ref": Match.any_value()}},
+        },
+    )
+    log_groups = synthesized.resources("AWS::Logs::LogGroup")
+    for function in synthesized.resources("AWS::Lambda::Function").values():
+        log_group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert log_groups[log_group]["Properties"]["RetentionInDays"] <= 90
+
+
+def test_dependency_layer_is_built_for_the_functions(template: Template) -> None:
+    template.resource_properties_count_is(
+        "AWS::Lambda::LayerVersion",
+        {"CompatibleArchitectures": ["arm64"], "CompatibleRuntimes": ["python3.12"]},
+        1,
+    )
+
+
+def test_bundling_is_skipped_when_the_context_says_so(synthesized: Synthesized) -> None:
+    assert synthesized.bundling_calls == 0
+
+
+def test_state_machine_is_standard_logged_and_traced(synthesized: Synthesized) -> None:
+    (state_machine,) = synthesized.resources("AWS::StepFunctions::StateMachine").values()
+    properties = state_machine["Properties"]
+    logging = properties["LoggingConfiguration"]
+    log_group = logging["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"]
+
+    assert properties["StateMachineType"] == "STANDARD"
+    assert properties["TracingConfiguration"] == {"Enabled": True}
+    assert logging["Level"] == "ALL"
+    assert logging["IncludeExecutionData"] is False
+    assert log_group[0] in synthesized.resources("AWS::Logs::LogGroup")
+
+
+def test_state_machine_role_invokes_its_functions_and_runs_its_children(
+    synthesized: Synthesized,
+) -> None:
+    ((state_machine_id, state_machine),) = synthesized.resources(
+        "AWS::StepFunctions::StateMachine"
+    ).items()
+    role = state_machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    granted = statements(synthesized, role)
+    by_action = {action: statement for statement in granted for action in actions_of(statement)}
+    run_functions = set(spec.INVOICE_RUN.function_substitutions.values())
+    function_ids = {
+        function_logical_id(synthesized, function.handler)
+        for function in spec.FUNCTIONS
+        if function.id in run_functions
+    }
+
+    invoked = {arn["Fn::GetAtt"][0] for arn in by_action["lambda:InvokeFunction"]["Resource"]}
+    assert invoked == function_ids
+    assert by_action["states:StartExecution"]["Resource"] == {"Ref": state_machine_id}
+    assert by_action["states:DescribeExecution"] is by_action["states:StopExecution"]
+    assert "s3:GetObject" in by_action
+    assert "s3:PutObject" not in by_action
+
+
+def test_worker_may_set_object_lock_retention_on_the_archive(synthesized: Synthesized) -> None:
+    granted = statements(synthesized, role_of_function(synthesized, spec.INVOICE_WORKER.handler))
+
+    actions = {action for statement in granted for action in actions_of(statement)}
+    assert {"s3:PutObject", "s3:PutObjectRetention"} <= actions
+
+
+def test_archive_api_only_reads(synthesized: Synthesized) -> None:
+    granted = statements(synthesized, role_of_function(synthesized, spec.ARCHIVE_API.handler))
+
+    actions = {action for statement in granted for action in actions_of(statement)}
+    writes = {"s3:PutObject", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+    assert not actions & writes
+    assert {"s3:GetObject", "dynamodb:Query"} <= actions
+
+
+def test_no_policy_uses_action_wildcards(synthesized: Synthesized) -> None:
+    for policy in synthesized.resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            assert not any(action.endswith("*") for action in actions_of(statement))
+
+
+def test_alarms_watch_the_run_and_every_function(synthesized: Synthesized) -> None:
+    alarms = [
+        alarm["Properties"] for alarm in synthesized.resources("AWS::CloudWatch::Alarm").values()
+    ]
+    topics = synthesized.resources("AWS::SNS::Topic")
+    watched = {(alarm["Namespace"], alarm["MetricName"]) for alarm in alarms}
+    function_alarms = [alarm for alarm in alarms if alarm["Namespace"] == "AWS/Lambda"]
+
+    assert {("AWS/States", "ExecutionsFailed"), ("AWS/States", "ExecutionsTimedOut")} <= watched
+    assert len(function_alarms) == len(spec.FUNCTIONS)
+    for alarm in alarms:
+        (action,) = alarm["AlarmActions"]
+        assert action["Ref"] in topics
+    for topic in topics.values():
+        assert "KmsMasterKeyId" in topic["Properties"]
+
+
+def test_failed_async_worker_invocations_reach_an_encrypted_queue(synthesized: Synthesized) -> None:
+    (config,) = synthesized.resources("AWS::Lambda::EventInvokeConfig").values()
+    properties = config["Properties"]
+    queue_id = properties["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+    queue = synthesized.template["Resources"][queue_id]["Properties"]
+    ssl_only = [
+        statement
+        for policy in synthesized.resources("AWS::SQS::QueuePolicy").values()
+        if {"Ref": queue_id} in policy["Properties"]["Queues"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Deny"
+        and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    ]
+
+    assert properties["FunctionName"] == {
+        "Ref": function_logical_id(synthesized, spec.INVOICE_WORKER.handler)
+    }
+    assert queue["SqsManagedSseEnabled"] is True
+    assert ssl_only
+
+
+def test_every_route_needs_a_customer_jwt(synthesized: Synthesized) -> None:
+    routes = synthesized.resources("AWS::ApiGatewayV2::Route").values()
+    ((authorizer_id, authorizer),) = synthesized.resources("AWS::ApiGatewayV2::Authorizer").items()
+
+    assert {route["Properties"]["RouteKey"] for route in routes} == {
+        route.method + " " + route.path for route in spec.ROUTES
+    }
+    for route in routes:
+        assert route["Properties"]["AuthorizationType"] == "JWT"
+        assert route["Properties"]["AuthorizerId"] == {"Ref": authorizer_id}
+    assert authorizer["Properties"]["AuthorizerType"] == "JWT"
+    assert authorizer["Properties"]["JwtConfiguration"]["Audience"] == [spec.JWT_AUDIENCE]
+
+
+def test_api_uses_lambda_proxy_payload_v2(template: Template) -> None:
+    template.all_resources_properties(
+        "AWS::ApiGatewayV2::Integration",
+        {"IntegrationType": "AWS_PROXY", "PayloadFormatVersion": "2.0"},
+    )
+
+
+def test_api_stage_logs_access_and_throttles(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::ApiGatewayV2::Stage",
+        {
+            "StageName": "$default",
+            "AccessLogSettings": {"DestinationArn": Match.any_value(), "Format": Match.any_value()},
+            "DefaultRouteSettings": {
+                "ThrottlingRateLimit": Match.any_value(),
+                "ThrottlingBurstLimit": Match.any_value(),
+            },
+        },
+    )
+
+
+def test_outputs_name_what_the_cli_needs(synthesized: Synthesized) -> None:
+    outputs = synthesized.template["Outputs"]
+    described = {output.get("Description") for output in outputs.values()}
+
+    assert {table.env_var for table in spec.TABLES} <= described
+    assert {bucket.env_var for bucket in spec.BUCKETS} <= described
+    assert spec.STATE_MACHINE_ENV_VAR in described
+    assert "ArchiveApiUrl" in outputs

@@ -1,0 +1,268 @@
+"""The archive API over real HTTP: local front end, Lambda Invoke in moto, the real handler.
+
+Presigned URLs point at S3's public host name; in process, moto serves requests to that host
+through its patch of ``requests``, so the test fetches the redirect target exactly as a browser
+would, without a network.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import requests
+
+from localaws.embedded import client_factory, in_process
+from localaws.http_api import LocalHttpApi, LocalIssuer, serve
+from shared.contracts import Position
+from shared.customers import Address, Customer, shard_of
+from shared.invoicing.compose import compose_invoice
+from shared.invoicing.model import Invoice, Seller
+from shared.invoicing.run import run_id_for
+from shared.invoicing.service import document_key
+from shared.periods import Period
+from shared.settings import Settings
+from shared.wiring import document_archive, documents_store
+
+ALICE = "C0000001"
+BOB = "C0000002"
+TIMEOUT = 30
+
+
+@dataclass(frozen=True)
+class Archive:
+    url: str
+    issuer: LocalIssuer
+    numbers: dict[str, list[str]]
+    pdfs: dict[str, bytes]
+
+    def get(self, path: str, token: str | None, **params: str) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.get(
+            self.url + path, headers=headers, params=params, allow_redirects=False, timeout=TIMEOUT
+        )
+
+    def as_customer(self, customer_id: str) -> str:
+        return self.issuer.token(customer_id)
+
+
+def _customer(customer_id: str) -> Customer:
+    return Customer(
+        customer_id=customer_id,
+        name=f"Kunde {customer_id}",
+        email=f"{customer_id.lower()}@example.org",
+        address=Address(street="Weg 1", postal_code="20095", city="Hamburg", country="DE"),
+        shard=shard_of(customer_id, 64),
+    )
+
+
+def _invoice(customer: Customer, number: str, period: Period, seller: Seller) -> Invoice:
+    position = Position(
+        position_id="P1",
+        customer_id=customer.customer_id,
+        contract_id="K1",
+        product_id="HOST-S",
+        description="Webhosting S",
+        quantity=1,
+        unit_net=Decimal("4.99"),
+        start=date(2025, 1, 1),
+    )
+    draft = compose_invoice(customer, [position], period)
+    assert draft is not None
+    issued = period.end + timedelta(days=1)
+    return Invoice(
+        number=number,
+        run_id=run_id_for(period),
+        issue_date=issued,
+        due_date=issued + timedelta(days=14),
+        seller=seller,
+        draft=draft,
+    )
+
+
+def _seed(settings: Settings) -> tuple[dict[str, list[str]], dict[str, bytes]]:
+    """Alice gets three monthly invoices, Bob two, with numbers interleaved like a real run."""
+    store = documents_store(settings)
+    archive = document_archive(settings)
+    plan = [(ALICE, 1), (BOB, 1), (ALICE, 2), (BOB, 2), (ALICE, 3)]
+    numbers: dict[str, list[str]] = {ALICE: [], BOB: []}
+    pdfs: dict[str, bytes] = {}
+    for sequence, (customer_id, month) in enumerate(plan, start=1):
+        customer = _customer(customer_id)
+        number = f"RE-2026-{sequence:08d}"
+        invoice = _invoice(customer, number, Period(2026, month), settings.seller)
+        key = document_key(customer_id, number)
+        pdfs[number] = f"%PDF-1.7 {number} {customer_id}".encode()
+        assert archive.store_pdf(key, pdfs[number], retain_until=datetime(2040, 1, 1, tzinfo=UTC))
+        assert store.issue_invoice(invoice, shard=customer.shard, pdf_key=key)
+        numbers[customer_id].append(number)
+    return numbers, pdfs
+
+
+@pytest.fixture(scope="module")
+def archive_api() -> Iterator[Archive]:
+    with in_process() as _stack:
+        numbers, pdfs = _seed(Settings())
+        issuer = LocalIssuer.generate()
+        server: LocalHttpApi = serve(0, lambda: client_factory()("lambda"), issuer)
+        try:
+            yield Archive(server.url, issuer, numbers, pdfs)
+        finally:
+            server.shutdown()
+
+
+def test_a_customer_pages_through_exactly_their_documents_newest_first(archive_api: Archive):
+    token = archive_api.as_customer(ALICE)
+
+    first = archive_api.get("/documents", token, limit="2")
+    assert first.status_code == 200
+    first_page = first.json()
+    second = archive_api.get("/documents", token, limit="2", cursor=first_page["next_cursor"])
+    assert second.status_code == 200
+    second_page = second.json()
+
+    listed = [doc["number"] for doc in first_page["documents"] + second_page["documents"]]
+    assert len(first_page["documents"]) == 2
+    assert first_page["next_cursor"]
+    assert second_page["next_cursor"] is None
+    assert listed == list(reversed(archive_api.numbers[ALICE]))
+    issue_dates = [doc["issue_date"] for doc in first_page["documents"] + second_page["documents"]]
+    assert issue_dates == sorted(issue_dates, reverse=True)
+
+
+def test_the_default_page_lists_every_document_with_its_amount(archive_api: Archive):
+    answer = archive_api.get("/documents", archive_api.as_customer(BOB))
+
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/json")
+    documents = answer.json()["documents"]
+    assert [doc["number"] for doc in documents] == list(reversed(archive_api.numbers[BOB]))
+    assert {doc["gross"] for doc in documents} == {"5.94"}
+    assert documents[0]["pdf"] == f"/documents/{documents[0]['number']}/pdf"
+
+
+def test_the_pdf_link_redirects_to_a_url_that_serves_the_archived_pdf(archive_api: Archive):
+    number = archive_api.numbers[ALICE][0]
+
+    answer = archive_api.get(f"/documents/{number}/pdf", archive_api.as_customer(ALICE))
+
+    assert answer.status_code == 302
+    location = answer.headers["location"]
+    assert "X-Amz-Signature=" in location
+    assert "X-Amz-Expires=300" in location
+    download = requests.get(location, timeout=TIMEOUT)
+    assert download.status_code == 200
+    assert download.content == archive_api.pdfs[number]
+
+
+def test_another_customers_document_is_indistinguishable_from_a_missing_one(
+    archive_api: Archive,
+):
+    token = archive_api.as_customer(ALICE)
+    bobs_number = archive_api.numbers[BOB][0]
+
+    foreign = archive_api.get(f"/documents/{bobs_number}/pdf", token)
+    missing = archive_api.get("/documents/RE-2026-99999999/pdf", token)
+
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.content == missing.content
+    assert "location" not in foreign.headers
+    assert foreign.json() == {
+        "error": {"code": "not_found", "message": "no document with this number"}
+    }
+    assert bobs_number not in foreign.text
+    assert BOB not in foreign.text
+
+
+def test_a_token_with_a_changed_subject_is_refused_before_the_function(archive_api: Archive):
+    header, payload, signature = archive_api.as_customer(ALICE).split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["sub"] = BOB
+    forged_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    forged = f"{header}.{forged_payload}.{signature}"
+
+    answer = archive_api.get("/documents", forged)
+
+    assert answer.status_code == 401
+    assert answer.json() == {"message": "Unauthorized"}
+    assert 'error="invalid_token"' in answer.headers["www-authenticate"]
+    assert answer.headers["apigw-requestid"]
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(None, id="no token"),
+        pytest.param("not-a-jwt", id="garbage"),
+        pytest.param(LocalIssuer.generate().token(ALICE), id="other issuer key"),
+    ],
+)
+def test_requests_without_a_valid_token_get_api_gateways_401(
+    archive_api: Archive, token: str | None
+):
+    answer = archive_api.get(f"/documents/{archive_api.numbers[ALICE][0]}/pdf", token)
+
+    assert answer.status_code == 401
+    assert answer.json() == {"message": "Unauthorized"}
+
+
+def test_an_expired_token_is_refused(archive_api: Archive):
+    expired = archive_api.issuer.token(ALICE, expires_in=-60)
+
+    answer = archive_api.get("/documents", expired)
+
+    assert answer.status_code == 401
+    assert "the token has expired" in answer.headers["www-authenticate"]
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "ten", "-1", ""])
+def test_a_bad_limit_is_a_400_naming_the_field(archive_api: Archive, limit: str):
+    answer = archive_api.get("/documents", archive_api.as_customer(ALICE), limit=limit)
+
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["code"] == "invalid_parameter"
+    assert error["message"].startswith("limit:")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        pytest.param("%%%", id="not base64"),
+        pytest.param(base64.urlsafe_b64encode(b"[1, 2]").decode(), id="not a key"),
+        pytest.param(
+            base64.urlsafe_b64encode(b'{"pk": 1, "sk": 2}').decode(), id="not attribute values"
+        ),
+    ],
+)
+def test_a_cursor_the_api_did_not_hand_out_is_a_400(archive_api: Archive, cursor: str):
+    answer = archive_api.get("/documents", archive_api.as_customer(ALICE), cursor=cursor)
+
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"].startswith("cursor:")
+
+
+def test_a_cursor_into_another_customers_partition_reveals_nothing(archive_api: Archive):
+    bobs_first = archive_api.get("/documents", archive_api.as_customer(BOB), limit="1")
+    bobs_cursor = bobs_first.json()["next_cursor"]
+
+    answer = archive_api.get("/documents", archive_api.as_customer(ALICE), cursor=bobs_cursor)
+
+    assert answer.status_code in {200, 400}
+    assert not set(archive_api.numbers[BOB]) & {
+        doc["number"] for doc in answer.json().get("documents", [])
+    }
+
+
+def test_unknown_routes_get_api_gateways_404(archive_api: Archive):
+    token = archive_api.as_customer(ALICE)
+
+    for path in ("/documents/", "/invoices", f"/documents/{archive_api.numbers[ALICE][0]}"):
+        answer = archive_api.get(path, token)
+        assert answer.status_code == 404, path
+        assert answer.json() == {"message": "Not Found"}
