@@ -106,22 +106,35 @@ def run() -> None:
 def _driver() -> RunDriver:
     import boto3
 
-    names = {
-        "state machine": spec.STATE_MACHINE_ENV_VAR,
-        "control table": spec.CONTROL.env_var,
-        "work bucket": spec.WORK.env_var,
-    }
-    missing = [variable for variable in names.values() if not os.environ.get(variable)]
+    variables = (spec.STATE_MACHINE_ENV_VAR, spec.CONTROL.env_var, spec.WORK.env_var)
+    values = {name: os.environ.get(name, "") for name in variables}
+    if not all(values.values()):
+        values |= _stack_outputs(os.environ.get("BILLING_STACK", "Billing"))
+    missing = [name for name in variables if not values.get(name)]
     if missing:
         raise click.UsageError(
-            "set " + ", ".join(missing) + " (printed by `billing local up`, or the stack outputs)"
+            "set " + ", ".join(missing) + " (printed by `billing local up`), or deploy the stack"
         )
+
     targets = RunTargets(
-        state_machine_arn=os.environ[spec.STATE_MACHINE_ENV_VAR],
-        control_table=os.environ[spec.CONTROL.env_var],
-        work_bucket=os.environ[spec.WORK.env_var],
+        state_machine_arn=values[spec.STATE_MACHINE_ENV_VAR],
+        control_table=values[spec.CONTROL.env_var],
+        work_bucket=values[spec.WORK.env_var],
     )
     return RunDriver(lambda service: boto3.client(service), targets)  # type: ignore[call-overload]
+
+
+def _stack_outputs(stack_name: str) -> dict[str, str]:
+    """The deployed stack's outputs, keyed by the variable each one stands for."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        stacks = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+    except (BotoCoreError, ClientError):
+        return {}
+    outputs = stacks[0].get("Outputs", []) if stacks else []
+    return {o["Description"]: o["OutputValue"] for o in outputs if o.get("Description")}
 
 
 @run.command()
