@@ -11,6 +11,7 @@ import boto3
 import requests
 
 from localaws import lambda_runtime
+from localaws.process_env import environment
 from localaws.provision import ACCOUNT, REGION, LocalStack, local_stack, provision
 
 MOTO_CONFIG = {
@@ -33,20 +34,6 @@ def client_factory(endpoint_url: str | None = None) -> Any:
         return boto3.client(service, region_name=REGION, endpoint_url=endpoint_url)  # type: ignore[call-overload]
 
     return make
-
-
-@contextlib.contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @contextlib.contextmanager

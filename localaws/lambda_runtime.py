@@ -16,7 +16,6 @@ import functools
 import importlib
 import io
 import json
-import os
 import sys
 import threading
 import time
@@ -28,6 +27,8 @@ from types import ModuleType
 from typing import Any, TextIO
 
 from moto.awslambda.models import LambdaFunction
+
+from localaws.process_env import environment
 
 SUPPORTED_MOTO = ((5, 2, 3), (5, 3, 0))
 
@@ -141,7 +142,7 @@ def is_installed() -> bool:
 def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
     payload = _as_event(event)
     with _invocation_lock:
-        environment = _function_environment(self)
+        function_environment = _function_environment(self)
         context = LocalLambdaContext(
             function_name=self.function_name,
             memory_limit_in_mb=int(self.memory_size),
@@ -149,9 +150,9 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
             timeout_seconds=int(self.timeout),
             aws_request_id=str(uuid.uuid4()),
         )
-        with _environment(environment), _captured_stdout() as logs:
+        with environment(function_environment), _captured_stdout() as logs:
             handler, module = _resolve_handler(str(self.handler))
-            _cold_start_if_reconfigured(module, environment)
+            _cold_start_if_reconfigured(module, function_environment)
             result, errored = _call(handler, payload, context)
 
     output = logs.getvalue()
@@ -188,20 +189,6 @@ def _function_environment(function: LambdaFunction) -> dict[str, str]:
     if endpoint_url:
         environment["AWS_ENDPOINT_URL"] = endpoint_url
     return environment
-
-
-@contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, previous in saved.items():
-            if previous is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = previous
 
 
 @contextlib.contextmanager

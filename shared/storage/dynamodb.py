@@ -159,29 +159,15 @@ class DynamoNumberRanges:
         self._table = table
 
     def blocks(self, number_range: str, run_id: str, shard: int) -> list[NumberBlock]:
-        items = query_all(
-            self._client,
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={
-                ":pk": {"S": f"RANGE#{number_range}"},
-                ":prefix": {"S": f"BLOCK#{run_id}#{shard_key(shard)}#"},
-            },
-            ConsistentRead=True,
-        )
-        return [
-            NumberBlock(
-                number_range=number_range,
-                block_id=item["sk"],
-                first=int(item["first"]),
-                customers=tuple(item["customers"]),
-                issue_date=date.fromisoformat(item["issue_date"]),
-            )
-            for item in items
-        ]
+        items = self._block_items(number_range, run_id, shard)
+        return [_block_from(number_range, item) for item in items]
 
     def voided(self, number_range: str, run_id: str, shard: int) -> dict[str, str]:
-        items = query_all(
+        items = self._block_items(number_range, run_id, shard)
+        return {number: reason for item in items for number, reason in item["voids"].items()}
+
+    def _block_items(self, number_range: str, run_id: str, shard: int) -> Iterator[Item]:
+        return query_all(
             self._client,
             TableName=self._table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
@@ -191,7 +177,6 @@ class DynamoNumberRanges:
             },
             ConsistentRead=True,
         )
-        return {number: reason for item in items for number, reason in item["voids"].items()}
 
     def reserve(
         self,
@@ -282,14 +267,17 @@ class DynamoNumberRanges:
             Key=to_item({"pk": f"RANGE#{number_range}", "sk": block_id}),
             ConsistentRead=True,
         )
-        item = from_item(response["Item"])
-        return NumberBlock(
-            number_range,
-            block_id,
-            int(item["first"]),
-            tuple(item["customers"]),
-            date.fromisoformat(item["issue_date"]),
-        )
+        return _block_from(number_range, from_item(response["Item"]))
+
+
+def _block_from(number_range: str, item: Item) -> NumberBlock:
+    return NumberBlock(
+        number_range=number_range,
+        block_id=item["sk"],
+        first=int(item["first"]),
+        customers=tuple(item["customers"]),
+        issue_date=date.fromisoformat(item["issue_date"]),
+    )
 
 
 class DynamoDocuments:
