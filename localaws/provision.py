@@ -66,7 +66,7 @@ def provision(clients: Any, stack: LocalStack) -> LocalStack:
     for bucket in spec.BUCKETS:
         create_bucket(clients("s3"), bucket)
 
-    role_arn = _role(clients("iam"))
+    role_arn = create_role(clients("iam"))
     for function in spec.FUNCTIONS:
         stack.function_arns[function.id] = _function(
             clients("lambda"), function, role_arn, stack.function_environment
@@ -139,15 +139,13 @@ def create_bucket(s3: Any, bucket: spec.BucketSpec) -> None:
     )
 
 
-def _role(iam: Any) -> str:
-    response = iam.create_role(
-        RoleName="billing-local", AssumeRolePolicyDocument=json.dumps(_TRUST_POLICY)
-    )
+def create_role(iam: Any, *, name: str = "billing-local") -> str:
+    response = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(_TRUST_POLICY))
     arn: str = response["Role"]["Arn"]
     return arn
 
 
-def _placeholder_zip() -> bytes:
+def placeholder_package() -> bytes:
     """moto wants a package; the local runtime runs the project's code in process instead."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -164,7 +162,7 @@ def _function(
         Architectures=["arm64"],
         Role=role_arn,
         Handler=function.handler,
-        Code={"ZipFile": _placeholder_zip()},
+        Code={"ZipFile": placeholder_package()},
         Description=function.description,
         Timeout=function.timeout_seconds,
         MemorySize=function.memory_mb,

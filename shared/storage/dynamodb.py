@@ -345,7 +345,10 @@ class DynamoDocuments:
             "Limit": limit,
         }
         if cursor:
-            request["ExclusiveStartKey"] = _decode_cursor(cursor)
+            start = _decode_cursor(cursor)
+            if start["pk"] != {"S": f"CUST#{customer_id}"}:
+                raise ValueError("cursor is not one this API handed out")
+            request["ExclusiveStartKey"] = start
         response = self._client.query(**request)
         documents = tuple(_summary(from_item(item)) for item in response["Items"])
         last_key = response.get("LastEvaluatedKey")
