@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from localaws.provision import LAMBDA_RUNTIME, placeholder_package, _role
+from localaws.provision import LAMBDA_RUNTIME, create_role, placeholder_package
 from tests.integration import sample_handlers
 from tests.integration.conftest import Aws
 
