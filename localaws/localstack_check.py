@@ -18,9 +18,9 @@ def endpoint() -> str:
 def localstack_answers(url: str) -> bool:
     try:
         response = requests.get(f"{url}/_localstack/health", timeout=3)
-    except requests.RequestException:
+        return response.ok and "services" in response.json()
+    except (requests.RequestException, ValueError):
         return False
-    return response.ok and "services" in response.json()
 
 
 def main() -> int:

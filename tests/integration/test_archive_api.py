@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -28,6 +29,7 @@ from shared.invoicing.service import document_key
 from shared.periods import Period
 from shared.settings import Settings
 from shared.wiring import document_archive, documents_store
+from tests.integration.conftest import LOCALSTACK_CANNOT
 
 ALICE = "C0000001"
 BOB = "C0000002"
@@ -106,6 +108,8 @@ def _seed(settings: Settings) -> tuple[dict[str, list[str]], dict[str, bytes]]:
 
 @pytest.fixture(scope="module")
 def archive_api() -> Iterator[Archive]:
+    if os.environ.get("BILLING_TEST_TARGET") == "localstack":
+        pytest.skip(LOCALSTACK_CANNOT)
     with in_process() as _stack:
         numbers, pdfs = _seed(Settings())
         issuer = LocalIssuer.generate()

@@ -29,6 +29,8 @@ def s3() -> Any:
         "s3",
         endpoint_url=os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"),
         region_name="eu-central-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
     )
 
 
@@ -43,7 +45,8 @@ def _bucket(s3: Any, *, object_lock: bool) -> str:
 
 
 def test_the_archive_stores_a_document_once_under_compliance_retention(s3: Any) -> None:
-    archive = S3Archive(s3, _bucket(s3, object_lock=True))
+    bucket = _bucket(s3, object_lock=True)
+    archive = S3Archive(s3, bucket)
     until = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
 
     first = archive.store_pdf("documents/x/C1/RE-1.pdf", b"%PDF-1", retain_until=until)
@@ -51,6 +54,9 @@ def test_the_archive_stores_a_document_once_under_compliance_retention(s3: Any) 
 
     assert (first, second) == (True, False)
     assert archive.read("documents/x/C1/RE-1.pdf") == b"%PDF-1"
+    head = s3.head_object(Bucket=bucket, Key="documents/x/C1/RE-1.pdf", ChecksumMode="ENABLED")
+    assert (head["ObjectLockMode"], head["ObjectLockRetainUntilDate"]) == ("COMPLIANCE", until)
+    assert "ChecksumSHA256" in head
 
 
 def test_a_locked_document_version_cannot_be_deleted(s3: Any) -> None:
@@ -59,8 +65,9 @@ def test_a_locked_document_version_cannot_be_deleted(s3: Any) -> None:
     S3Archive(s3, bucket).store_pdf("documents/k.pdf", b"%PDF", retain_until=until)
     version = s3.list_object_versions(Bucket=bucket)["Versions"][0]["VersionId"]
 
-    with pytest.raises(ClientError):
+    with pytest.raises(ClientError) as refused:
         s3.delete_object(Bucket=bucket, Key="documents/k.pdf", VersionId=version)
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
 
 
 def test_the_work_store_round_trips_a_manifest(s3: Any) -> None:
