@@ -89,6 +89,13 @@ def print_json(document: Any) -> None:
 
 def follow_run(driver: RunDriver, started: StartedRun, label: str) -> RunReport:
     """Show the run's shards as a progress bar until it ends; its report, or RunError."""
+    final = follow_progress(driver, started, label)
+    if final.status != "SUCCEEDED":
+        raise RunError(f"{label} ended {final.status}: {driver.failure(started)}")
+    return driver.report(started.run_id, started.execution)
+
+
+def follow_progress(driver: RunDriver, started: StartedRun, label: str) -> RunProgress:
     with progress_bar() as bars:
         task = bars.add_task(label, total=None, detail="")
 
@@ -100,7 +107,4 @@ def follow_run(driver: RunDriver, started: StartedRun, label: str) -> RunReport:
                 detail=f"shards  {progress.invoices:,} invoices  {progress.failed} failed",
             )
 
-        final = driver.wait(started, show, poll_seconds=0.3)
-    if final.status != "SUCCEEDED":
-        raise RunError(f"{label} ended {final.status}: {driver.failure(started)}")
-    return driver.report(started.run_id, started.execution)
+        return driver.wait(started, show, poll_seconds=0.3)

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import click
 
-from cli.console import console, errors, follow_run, print_json, quiet_libraries, report_table
+from cli.console import (
+    console,
+    errors,
+    follow_progress,
+    follow_run,
+    print_json,
+    quiet_libraries,
+    report_table,
+)
 from cli.runs import RunDriver, RunError, RunTargets
 from infra import spec
 from shared.periods import Period
@@ -167,6 +175,27 @@ def start(
         print_json(report.model_dump(mode="json"))
     else:
         console.print(report_table(report, title=f"{verb} {started.run_id}"))
+
+
+@run.command()
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="print the figures once, as JSON")
+def status(run_id: str, as_json: bool) -> None:
+    """Follow a run's latest execution live: shards done of total, invoices, failures."""
+    quiet_libraries()
+    driver = _driver()
+    try:
+        started = driver.latest(run_id)
+        if as_json:
+            print_json(driver.progress(started).__dict__ | {"execution": started.execution})
+            return
+        final = follow_progress(driver, started, run_id)
+    except RunError as error:
+        raise click.ClickException(str(error)) from error
+    console.print(
+        f"{run_id}: {final.status.lower()}, {final.shards_done} of {final.shards_total} shards, "
+        f"{final.invoices:,} invoices, {final.failed} failed customers"
+    )
 
 
 @run.command()

@@ -96,6 +96,16 @@ class RunDriver:
                 return progress
             time.sleep(poll_seconds)
 
+    def latest(self, run_id: str) -> StartedRun:
+        """The run's most recent execution, as recorded when it was prepared."""
+        run = self._item(f"RUN#{run_id}", "RUN")
+        if run is None or not run.get("execution"):
+            raise RunError(f"no run {run_id} has started yet")
+
+        execution = str(run["execution"])
+        arn = self._targets.state_machine_arn.replace(":stateMachine:", ":execution:")
+        return StartedRun(run_id, execution, f"{arn}:{execution}", joined=True)
+
     def failure(self, started: StartedRun) -> str:
         execution = self._stepfunctions.describe_execution(executionArn=started.execution_arn)
         return f"{execution.get('error', 'unknown error')}: {execution.get('cause', '')[:500]}"

@@ -33,6 +33,7 @@ class BilledMarker:
 class ShardSnapshot:
     customers: list[Customer] = field(default_factory=list)
     positions: dict[str, list[Position]] = field(default_factory=dict)
+    invalid: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

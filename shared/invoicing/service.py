@@ -170,9 +170,9 @@ class InvoiceRunService:
         self, snapshot: ShardSnapshot, billed: dict[str, BilledMarker], period: Period
     ) -> tuple[dict[str, InvoiceDraft], list[Failure]]:
         drafts: dict[str, InvoiceDraft] = {}
-        failures: list[Failure] = []
+        failures = _unusable_records(snapshot, billed)
         for customer in sorted(snapshot.customers, key=lambda c: c.customer_id):
-            if customer.customer_id in billed:
+            if customer.customer_id in billed or customer.customer_id in snapshot.invalid:
                 continue
             try:
                 positions = snapshot.positions.get(customer.customer_id, [])
@@ -317,6 +317,22 @@ class InvoiceRunService:
             "invoice number voided",
             extra={"customer_id": customer_id, "invoice_number": number, "reason": reason},
         )
+
+
+def _unusable_records(snapshot: ShardSnapshot, billed: dict[str, BilledMarker]) -> list[Failure]:
+    """Customers whose stored records do not validate, and positions without a customer."""
+    known = {customer.customer_id for customer in snapshot.customers}
+    orphans = {
+        customer_id: "positions without a customer record"
+        for customer_id in snapshot.positions
+        if customer_id not in known
+    }
+    problems = orphans | snapshot.invalid
+    return [
+        Failure(customer_id=customer_id, reason=reason)
+        for customer_id, reason in sorted(problems.items())
+        if customer_id not in billed
+    ]
 
 
 def marker_for(invoice: Invoice) -> BilledMarker:

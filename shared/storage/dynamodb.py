@@ -22,6 +22,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from shared.contracts import Position
 from shared.customers import Customer
@@ -82,6 +83,13 @@ def _flush(client: Any, table: str, batch: list[Item]) -> int:
     return len(batch)
 
 
+def validation_reason(record: str, error: ValidationError) -> str:
+    """The first problem of a stored record, naming the field: 'customer address.city: ...'."""
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "record"
+    return f"{record} {field}: {first['msg']}"
+
+
 def cancellation_codes(error: ClientError) -> list[str]:
     reasons = error.response.get("CancellationReasons", [])
     return [reason.get("Code", "None") for reason in reasons]
@@ -134,11 +142,16 @@ class DynamoContracts:
 
     @staticmethod
     def _add(snapshot: ShardSnapshot, item: Item) -> None:
-        if item.get("kind") == "customer":
-            snapshot.customers.append(Customer.model_validate_json(item["data"]))
-        elif item.get("kind") == "position":
-            position = Position.model_validate_json(item["data"])
-            snapshot.positions.setdefault(position.customer_id, []).append(position)
+        """One record; a record that does not validate marks its customer, not the shard."""
+        customer_id = item["sk"].split("#", 1)[0]
+        try:
+            if item.get("kind") == "customer":
+                snapshot.customers.append(Customer.model_validate_json(item["data"]))
+            elif item.get("kind") == "position":
+                position = Position.model_validate_json(item["data"])
+                snapshot.positions.setdefault(position.customer_id, []).append(position)
+        except ValidationError as error:
+            snapshot.invalid.setdefault(customer_id, validation_reason(item["kind"], error))
 
 
 def _marker_from(item: Item) -> BilledMarker:

@@ -96,6 +96,25 @@ def test_finance_runs_an_invoice_run_on_the_local_stack_through_the_cli(
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["gross"] == report["gross"]
 
+    status = _billing(local_stack, "run", "status", "run-2026-11", "--json")
+    assert status.returncode == 0, status.stderr
+    figures = json.loads(status.stdout)
+    assert (figures["status"], figures["shards_done"], figures["shards_total"]) == (
+        "SUCCEEDED",
+        4,
+        4,
+    )
+    assert figures["invoices"] == 12
+    followed = _billing(local_stack, "run", "status", "run-2026-11")
+    assert "succeeded, 4 of 4 shards, 12 invoices, 0 failed customers" in followed.stdout
+
+
+def test_the_status_of_a_run_that_never_started_names_the_run(local_stack: dict[str, str]) -> None:
+    missing = _billing(local_stack, "run", "status", "run-2019-01")
+
+    assert missing.returncode == 1
+    assert "no run run-2019-01 has started yet" in missing.stderr
+
 
 def test_a_customer_reads_only_their_own_documents_over_the_local_http_api(
     local_stack: dict[str, str],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -208,3 +209,31 @@ def test_customers_without_due_positions_get_no_invoice(aws: Aws) -> None:
     assert report["invoices"] == 0
     assert report["customers"] == 10
     assert aws.invoices() == []
+
+
+def test_a_customer_with_a_broken_record_fails_alone_with_the_reason(aws: Aws) -> None:
+    hoster = aws.seed(8)
+    broken = hoster.customers[3]
+    record = broken.model_dump(mode="json")
+    record["address"]["city"] = ""
+    aws.dynamodb.put_item(
+        TableName=aws.stack.table_names["Contracts"],
+        Item={
+            "pk": {"S": f"SHARD#{broken.shard:05d}"},
+            "sk": {"S": f"{broken.customer_id}#CUSTOMER"},
+            "kind": {"S": "customer"},
+            "data": {"S": json.dumps(record)},
+        },
+    )
+
+    report = aws.run("run-2026-11-broken")
+
+    assert report["status"] == "completed_with_failures"
+    assert report["invoices"] == 7
+    assert report["failed"] == [
+        {
+            "customer_id": broken.customer_id,
+            "reason": "customer address.city: String should have at least 1 character",
+        }
+    ]
+    assert broken.customer_id not in {i["customer_id"] for i in aws.invoices()}
