@@ -111,10 +111,8 @@ def run() -> None:
     """Invoice runs."""
 
 
-def _driver() -> RunDriver:
-    import boto3
-
-    variables = (spec.STATE_MACHINE_ENV_VAR, spec.CONTROL.env_var, spec.WORK.env_var)
+def _resources(*variables: str) -> dict[str, str]:
+    """Resource names from the environment, else from the deployed stack's outputs."""
     values = {name: os.environ.get(name, "") for name in variables}
     if not all(values.values()):
         values |= _stack_outputs(os.environ.get("BILLING_STACK", "Billing"))
@@ -123,7 +121,13 @@ def _driver() -> RunDriver:
         raise click.UsageError(
             "set " + ", ".join(missing) + " (printed by `billing local up`), or deploy the stack"
         )
+    return values
 
+
+def _driver() -> RunDriver:
+    import boto3
+
+    values = _resources(spec.STATE_MACHINE_ENV_VAR, spec.CONTROL.env_var, spec.WORK.env_var)
     targets = RunTargets(
         state_machine_arn=values[spec.STATE_MACHINE_ENV_VAR],
         control_table=values[spec.CONTROL.env_var],
@@ -211,6 +215,39 @@ def report(run_id: str, as_json: bool) -> None:
         print_json(found.model_dump(mode="json"))
     else:
         console.print(report_table(found, title=run_id))
+
+
+@cli.group()
+def invoices() -> None:
+    """Issued invoices and their corrections."""
+
+
+@invoices.command()
+@click.argument("number")
+@click.option("--reason", required=True, help="why, as it will stand on the cancellation")
+@click.option("--json", "as_json", is_flag=True)
+def cancel(number: str, reason: str, as_json: bool) -> None:
+    """Issue a cancellation (Stornorechnung) of invoice NUMBER; the invoice itself stays as is."""
+    from cli.corrections import cancel_invoice
+
+    if not re.fullmatch(r"[A-Z]{1,6}-[0-9]{4}-[0-9]{8}", number):
+        raise click.BadParameter(
+            "an invoice number looks like RE-2026-00000001", param_hint="NUMBER"
+        )
+    if len(reason.strip()) < 3:
+        raise click.BadParameter("give the reason in a few words", param_hint="--reason")
+
+    values = _resources(spec.DOCUMENTS.env_var, spec.CONTROL.env_var, spec.ARCHIVE.env_var)
+    try:
+        outcome = cancel_invoice(values, number=number, reason=reason.strip())
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    document = outcome.cancellation
+    if as_json:
+        print_json(document.model_dump(mode="json") | {"created": outcome.created})
+        return
+    verb = "cancelled by" if outcome.created else "was already cancelled by"
+    console.print(f"{number} {verb} {document.number} ({document.draft.gross} EUR)")
 
 
 def main() -> None:

@@ -222,6 +222,7 @@ def default_settings() -> dict[str, str]:
         "BILLING_SHARD_COUNT": "64",
         "BILLING_RETENTION_YEARS": "8",
         "BILLING_INVOICE_PREFIX": "RE",
+        "BILLING_CREDIT_NOTE_PREFIX": "GS",
         "BILLING_SELLER_NAME": "Beispiel Hosting GmbH",
         "BILLING_SELLER_STREET": "Hafenstraße 12",
         "BILLING_SELLER_POSTAL_CODE": "20457",

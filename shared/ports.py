@@ -101,6 +101,12 @@ class DocumentStore(Protocol):
 
     def find_by_number(self, number: str) -> DocumentSummary | None: ...
 
+    def get_document(self, number: str) -> Invoice | None: ...
+
+    def issue_correction(self, document: Invoice, *, pdf_key: str) -> bool:
+        """Write a correcting document once; False when it had been issued before."""
+        ...
+
 
 class DocumentArchive(Protocol):
     def store_pdf(self, key: str, body: bytes, *, retain_until: datetime) -> bool:

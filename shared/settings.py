@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     shard_count: int = Field(default=64, ge=1, le=100_000)
     retention_years: int = Field(default=8, ge=1, le=30)
     invoice_prefix: str = Field(default="RE", pattern=r"^[A-Z]{1,6}$")
+    credit_note_prefix: str = Field(default="GS", pattern=r"^[A-Z]{1,6}$")
     payment_term_days: int = Field(default=14, ge=0, le=120)
 
     seller_name: str

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from decimal import Decimal
 from typing import Literal
@@ -70,12 +71,32 @@ class InvoiceDraft(BaseModel):
     gross: Decimal
 
 
+DocumentType = Literal["invoice", "cancellation"]
+
+
+def document_key(customer_id: str, number: str) -> str:
+    """Archive keys spread over hashed prefixes, so S3 request rates scale with the run."""
+    spread = hashlib.sha256(customer_id.encode()).hexdigest()[:4]
+    return f"documents/{spread}/{customer_id}/{number}.pdf"
+
+
+class Correction(BaseModel):
+    """What a correcting document refers to: the original's number and date, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    refers_to: str
+    refers_to_date: date
+    reason: str = Field(min_length=3, max_length=300)
+
+
 class Invoice(BaseModel):
     """An issued invoice. It is never changed after issue; corrections are new documents."""
 
     model_config = ConfigDict(frozen=True)
 
-    document_type: Literal["invoice"] = "invoice"
+    document_type: DocumentType = "invoice"
+    correction: Correction | None = None
     number: str
     run_id: str
     issue_date: date
@@ -87,3 +108,7 @@ class Invoice(BaseModel):
     @property
     def customer_id(self) -> str:
         return self.draft.buyer.customer_id
+
+    @property
+    def title(self) -> str:
+        return "Stornorechnung" if self.document_type == "cancellation" else "Rechnung"

@@ -106,7 +106,7 @@ def _percent(rate: Decimal) -> str:
 def _document(invoice: Invoice) -> FPDF:
     pdf = _InvoicePdf(invoice)
     pdf.set_creation_date(datetime.combine(invoice.issue_date, time(), tzinfo=UTC))
-    pdf.set_title(f"Rechnung {invoice.number}")
+    pdf.set_title(f"{invoice.title} {invoice.number}")
     pdf.set_author(plain(invoice.seller.name))
     pdf.set_margins(LEFT, 20, LEFT)
     pdf.set_auto_page_break(auto=True, margin=32)
@@ -159,7 +159,7 @@ def _facts(pdf: FPDF, invoice: Invoice) -> None:
     draft = invoice.draft
     pdf.set_y(80)
     pdf.set_font(FONT, "B", 14)
-    pdf.cell(WIDTH, 8, f"Rechnung {invoice.number}", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(WIDTH, 8, f"{invoice.title} {invoice.number}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, size=9)
     facts = [
         ("Rechnungsdatum", invoice.issue_date.strftime("%d.%m.%Y")),
@@ -169,6 +169,13 @@ def _facts(pdf: FPDF, invoice: Invoice) -> None:
     ]
     if draft.buyer.vat_id:
         facts.append(("Ihre USt-IdNr.", draft.buyer.vat_id))
+    if invoice.correction is not None:
+        original = invoice.correction
+        facts.insert(
+            1,
+            ("Storno zu", f"Rechnung {original.refers_to} vom {original.refers_to_date:%d.%m.%Y}"),
+        )
+        facts.append(("Grund", original.reason))
     for label, value in facts:
         pdf.cell(40, 5, plain(label))
         pdf.cell(80, 5, plain(value), new_x="LMARGIN", new_y="NEXT")
@@ -237,6 +244,14 @@ def _total_row(pdf: FPDF, label: str, amount: Decimal) -> None:
 def _payment(pdf: FPDF, invoice: Invoice) -> None:
     pdf.ln(6)
     pdf.set_font(FONT, size=9)
+    if invoice.correction is not None:
+        text = (
+            f"Diese Stornorechnung hebt die Rechnung {invoice.correction.refers_to} auf. "
+            "Bereits gezahlte Beträge schreiben wir Ihrem Kundenkonto gut."
+        )
+        pdf.multi_cell(WIDTH, 4.5, plain(text))
+        return
+
     text = (
         f"Bitte überweisen Sie den Rechnungsbetrag bis zum {invoice.due_date:%d.%m.%Y} auf "
         f"das Konto IBAN {invoice.seller.iban} (BIC {invoice.seller.bic}) unter Angabe der "

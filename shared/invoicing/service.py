@@ -7,7 +7,6 @@ and run, documents and markers are written in one conditional transaction, PDFs 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.invoicing.compose import compose_invoice
-from shared.invoicing.model import Invoice, InvoiceDraft, Seller
+from shared.invoicing.model import Invoice, InvoiceDraft, Seller, document_key
 from shared.invoicing.numbering import Assignment, NumberBlock, range_key
 from shared.invoicing.pdf import render_invoice
 from shared.invoicing.run import (
@@ -346,12 +345,6 @@ def marker_for(invoice: Invoice) -> BilledMarker:
         gross=draft.gross,
         by_rate=tuple(_rate_totals(draft)),
     )
-
-
-def document_key(customer_id: str, number: str) -> str:
-    """Archive keys spread over hashed prefixes, so S3 request rates scale with the run."""
-    spread = hashlib.sha256(customer_id.encode()).hexdigest()[:4]
-    return f"documents/{spread}/{customer_id}/{number}.pdf"
 
 
 def _dry_result(

@@ -300,32 +300,13 @@ class DynamoDocuments:
 
     def issue_invoice(self, invoice: Invoice, *, shard: int, pdf_key: str) -> bool:
         """One conditional write: the document is its own billed marker and number claim."""
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item(_document_item(invoice, shard, pdf_key)),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._put_once(_document_item(invoice, shard, pdf_key))
 
     def void_number(self, *, customer_id: str, issue_date: date, number: str, reason: str) -> bool:
         """Take the number's place in the archive as void; False when an invoice holds it."""
         key = {"pk": f"CUST#{customer_id}", "sk": document_sort_key(issue_date, number)}
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item(key | {"document_type": "void", "number": number, "reason": reason}),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            return self._get(key).get("document_type") == "void"
-        return True
+        void = key | {"document_type": "void", "number": number, "reason": reason}
+        return self._put_once(void) or self._get(key).get("document_type") == "void"
 
     def billed_markers(self, shard: int, period: str) -> dict[str, BilledMarker]:
         items = query_all(
@@ -376,6 +357,36 @@ class DynamoDocuments:
         )
         items = response["Items"]
         return _summary(from_item(items[0])) if items else None
+
+    def get_document(self, number: str) -> Invoice | None:
+        response = self._client.query(
+            TableName=self._table,
+            IndexName="by-number",
+            KeyConditionExpression="doc_number = :number",
+            ExpressionAttributeValues={":number": {"S": number}},
+        )
+        items = [from_item(item) for item in response["Items"]]
+        return Invoice.model_validate_json(items[0]["document"]) if items else None
+
+    def issue_correction(self, document: Invoice, *, pdf_key: str) -> bool:
+        """Corrections are documents but no billed markers, so they carry no shard period."""
+        item = _document_item(document, shard=0, pdf_key=pdf_key)
+        del item["shard_period"]
+        item["refers_to"] = document.correction.refers_to if document.correction else None
+        return self._put_once(item)
+
+    def _put_once(self, item: Item) -> bool:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def _get(self, key: dict[str, str]) -> Item:
         response = self._client.get_item(

@@ -157,3 +157,23 @@ def test_a_token_for_a_malformed_customer_id_is_refused(local_stack: dict[str, s
 
     assert refused.returncode == 2
     assert "CUSTOMER_ID" in refused.stderr
+
+
+def test_finance_cancels_an_invoice_through_the_cli(local_stack: dict[str, str]) -> None:
+    _billing(local_stack, "run", "start", "--period", "2026-11", "--wait")
+
+    cancelled = _billing(
+        local_stack, "invoices", "cancel", "RE-2026-00000003", "--reason", "Kulanz", "--json"
+    )
+    again = _billing(local_stack, "invoices", "cancel", "RE-2026-00000003", "--reason", "Kulanz")
+    malformed = _billing(local_stack, "invoices", "cancel", "3", "--reason", "Kulanz")
+
+    assert cancelled.returncode == 0, cancelled.stderr
+    document = json.loads(cancelled.stdout)
+    assert document["created"] is True
+    assert document["document_type"] == "cancellation"
+    assert document["correction"]["refers_to"] == "RE-2026-00000003"
+    assert document["number"].startswith("GS-")
+    assert f"was already cancelled by {document['number']}" in again.stdout
+    assert malformed.returncode == 2
+    assert "NUMBER" in malformed.stderr
