@@ -27,6 +27,8 @@ class Customer(BaseModel):
     kind: CustomerKind = "consumer"
     vat_id: str | None = None
     shard: int = Field(ge=0)
+    delivery: Literal["email", "post"] = "email"
+    attach_pdf: bool = False
 
 
 def shard_of(customer_id: str, shard_count: int) -> int:
