@@ -17,7 +17,7 @@ from tests.unit.fakes import customer, position, repeatable
 
 PERIOD = Period(2026, 11)
 BUYER = customer(1)
-PERCENT = {TaxCategory.STANDARD: 19, TaxCategory.REDUCED: 7}
+PERCENT = {TaxCategory.STANDARD: 19, TaxCategory.REDUCED: 7, TaxCategory.EXEMPT: 0}
 
 
 def cents_half_up(value: Fraction) -> int:
