@@ -1,0 +1,1 @@
+"""Data files shipped with the code: the product catalog."""
