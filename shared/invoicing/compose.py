@@ -1,75 +1,119 @@
-"""Turns a customer's due positions into an invoice draft: lines, VAT per rate, totals."""
+"""Turns a customer's positions into the invoice draft of a period: rated lines, VAT, totals.
+
+Rating (which billing cycles are due, prorated by days) is shared/invoicing/rating.py; the VAT of
+each line (German, OSS, reverse charge, not subject, exempt) is shared/tax.py. Tax is computed per
+VAT group on the group's sum, so lines, groups and totals reconcile to the cent.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
-from decimal import Decimal
 
+from shared.catalog import Catalog
 from shared.contracts import Position
 from shared.customers import Customer
 from shared.invoicing.model import Buyer, InvoiceDraft, InvoiceLine, VatGroup
-from shared.money import to_cents, total
+from shared.invoicing.rating import Charge, charges_for_customer
+from shared.money import total
 from shared.periods import Period
-from shared.tax import rate_for, tax_on
+from shared.tax import SELLER_COUNTRY, VatTreatment, group_taxes, vat_treatment
 
 
 def compose_invoice(
-    customer: Customer, positions: Iterable[Position], period: Period
+    customer: Customer,
+    positions: Iterable[Position],
+    period: Period,
+    *,
+    catalog: Catalog | None = None,
 ) -> InvoiceDraft | None:
-    """The draft for the period, or None when nothing of the customer is due."""
-    lines = tuple(
-        _line(position, period)
-        for position in sorted(positions, key=lambda p: p.position_id)
-        if position.is_due_in(period)
-    )
-    if not lines:
+    """The draft for the period, or None when nothing of the customer is due.
+
+    Raises ValueError or LookupError (unknown product, no VAT rate) for data that cannot be billed.
+    """
+    positions = list(positions)
+    if catalog is not None:
+        for position in positions:
+            catalog.get(position.product_id)
+
+    charges = charges_for_customer(positions, period)
+    if not charges:
         return None
 
-    groups = _vat_groups(lines)
-    net = total(group.net for group in groups)
+    treatments = [_treatment(customer, charge) for charge in charges]
+    lines = tuple(_line(charge, t) for charge, t in zip(charges, treatments, strict=True))
+    groups = _vat_groups(treatments, lines)
+    net = total(line.net for line in lines)
     vat = total(group.vat for group in groups)
     return InvoiceDraft(
-        buyer=_buyer(customer),
+        buyer=_buyer(customer, treatments),
         period=str(period),
         lines=lines,
         vat_groups=groups,
         net=net,
         vat=vat,
         gross=net + vat,
+        notes=_notes(treatments),
     )
 
 
-def _line(position: Position, period: Period) -> InvoiceLine:
+def _treatment(customer: Customer, charge: Charge) -> VatTreatment:
+    """The VAT of a line; for continuing services the rate at the end of the service period."""
+    return vat_treatment(
+        seller_country=SELLER_COUNTRY,
+        buyer_country=customer.address.country,
+        buyer_kind=customer.kind,
+        buyer_vat_id=customer.vat_id,
+        category=charge.tax_category,
+        supply_date=charge.service_end,
+    )
+
+
+def _line(charge: Charge, treatment: VatTreatment) -> InvoiceLine:
     return InvoiceLine(
-        position_id=position.position_id,
-        description=position.description,
-        quantity=position.quantity,
-        unit_net=position.unit_net,
-        net=to_cents(position.unit_net * position.quantity),
-        tax_rate=rate_for(position.tax_category),
-        service_start=period.start,
-        service_end=period.end,
+        position_id=charge.position_id,
+        description=charge.description,
+        quantity=charge.quantity,
+        unit_net=charge.unit_net,
+        net=charge.net,
+        tax_rate=treatment.rate,
+        tax_code=str(treatment.category_code),
+        service_start=charge.service_start,
+        service_end=charge.service_end,
+        service_days=charge.service_days,
+        cycle_days=charge.cycle_days,
     )
 
 
-def _vat_groups(lines: Iterable[InvoiceLine]) -> tuple[VatGroup, ...]:
-    net_by_rate: dict[Decimal, Decimal] = defaultdict(Decimal)
-    for line in lines:
-        net_by_rate[line.tax_rate] += line.net
-
+def _vat_groups(
+    treatments: list[VatTreatment], lines: tuple[InvoiceLine, ...]
+) -> tuple[VatGroup, ...]:
+    groups = group_taxes((t, line.net) for t, line in zip(treatments, lines, strict=True))
     return tuple(
-        VatGroup(rate=rate, net=to_cents(net), vat=tax_on(net, rate))
-        for rate, net in sorted(net_by_rate.items(), reverse=True)
+        VatGroup(
+            rate=group.rate,
+            net=group.net,
+            vat=group.tax,
+            category_code=str(group.category_code),
+            exemption_reason=group.exemption_reason,
+            exemption_reason_code=group.exemption_reason_code,
+        )
+        for group in groups
     )
 
 
-def _buyer(customer: Customer) -> Buyer:
+def _notes(treatments: list[VatTreatment]) -> tuple[str, ...]:
+    reasons = (t.exemption_reason for t in treatments if t.exemption_reason)
+    return tuple(dict.fromkeys(reasons))
+
+
+def _buyer(customer: Customer, treatments: list[VatTreatment]) -> Buyer:
+    """Reverse-charge invoices must show the buyer's VAT id in the form that was validated."""
+    validated = next((t.buyer_vat_id for t in treatments if t.buyer_vat_id), None)
     return Buyer(
         customer_id=customer.customer_id,
         name=customer.name,
         email=str(customer.email),
         address=customer.address,
         kind=customer.kind,
-        vat_id=customer.vat_id,
+        vat_id=validated or customer.vat_id,
     )

@@ -37,6 +37,8 @@ class Buyer(BaseModel):
 
 
 class InvoiceLine(BaseModel):
+    """One charge: a billing cycle of a position, prorated by days where it is partial."""
+
     model_config = ConfigDict(frozen=True)
 
     position_id: str
@@ -45,16 +47,28 @@ class InvoiceLine(BaseModel):
     unit_net: Decimal
     net: Decimal
     tax_rate: Decimal
+    tax_code: str = "S"
     service_start: date
     service_end: date
+    service_days: int | None = None
+    cycle_days: int | None = None
+
+    @property
+    def prorated(self) -> bool:
+        return self.service_days is not None and self.service_days != self.cycle_days
 
 
 class VatGroup(BaseModel):
+    """The lines of one rate and VAT category, taxed on their sum (EN 16931 VAT breakdown)."""
+
     model_config = ConfigDict(frozen=True)
 
     rate: Decimal
     net: Decimal
     vat: Decimal
+    category_code: str = "S"
+    exemption_reason: str | None = None
+    exemption_reason_code: str | None = None
 
 
 class InvoiceDraft(BaseModel):
@@ -69,6 +83,7 @@ class InvoiceDraft(BaseModel):
     net: Decimal
     vat: Decimal
     gross: Decimal
+    notes: tuple[str, ...] = ()
 
 
 DocumentType = Literal["invoice", "cancellation"]

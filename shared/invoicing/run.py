@@ -60,11 +60,14 @@ class VoidNumber(BaseModel):
 
 
 class RateTotal(BaseModel):
+    """Totals of one VAT rate and category (S taxed, AE reverse charge, O not subject, E exempt)."""
+
     model_config = ConfigDict(frozen=True)
 
     rate: Decimal
     net: Decimal
     vat: Decimal
+    category_code: str = "S"
 
 
 class ShardResult(BaseModel):
@@ -113,14 +116,16 @@ class RunReport(BaseModel):
 
 
 def combine_rates(groups: Sequence[RateTotal]) -> tuple[RateTotal, ...]:
-    nets: dict[Decimal, Decimal] = defaultdict(Decimal)
-    vats: dict[Decimal, Decimal] = defaultdict(Decimal)
+    nets: dict[tuple[Decimal, str], Decimal] = defaultdict(Decimal)
+    vats: dict[tuple[Decimal, str], Decimal] = defaultdict(Decimal)
     for group in groups:
-        nets[group.rate] += group.net
-        vats[group.rate] += group.vat
+        key = (group.rate, group.category_code)
+        nets[key] += group.net
+        vats[key] += group.vat
 
     return tuple(
-        RateTotal(rate=rate, net=nets[rate], vat=vats[rate]) for rate in sorted(nets, reverse=True)
+        RateTotal(rate=rate, category_code=code, net=nets[rate, code], vat=vats[rate, code])
+        for rate, code in sorted(nets, key=lambda key: (-key[0], key[1]))
     )
 
 

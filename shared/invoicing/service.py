@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.catalog import Catalog, shipped_catalog
 from shared.invoicing.compose import compose_invoice
 from shared.invoicing.model import Invoice, InvoiceDraft, Seller, document_key
 from shared.invoicing.numbering import Assignment, NumberBlock, range_key
@@ -87,6 +88,7 @@ class RunPolicy:
     payment_term_days: int
     retention_years: int
     shard_count: int
+    catalog: Catalog = field(default_factory=shipped_catalog)
 
 
 @dataclass
@@ -175,8 +177,8 @@ class InvoiceRunService:
                 continue
             try:
                 positions = snapshot.positions.get(customer.customer_id, [])
-                draft = compose_invoice(customer, positions, period)
-            except (ValueError, ArithmeticError) as error:
+                draft = compose_invoice(customer, positions, period, catalog=self.policy.catalog)
+            except (ValueError, LookupError, ArithmeticError) as error:
                 failures.append(Failure(customer_id=customer.customer_id, reason=str(error)))
                 continue
             if draft is not None:
@@ -370,7 +372,10 @@ def _dry_result(
 
 
 def _rate_totals(draft: InvoiceDraft) -> list[RateTotal]:
-    return [RateTotal(rate=g.rate, net=g.net, vat=g.vat) for g in draft.vat_groups]
+    return [
+        RateTotal(rate=g.rate, net=g.net, vat=g.vat, category_code=g.category_code)
+        for g in draft.vat_groups
+    ]
 
 
 def _live_result(

@@ -402,7 +402,9 @@ def document_sort_key(issue_date: date, number: str) -> str:
 def _document_item(invoice: Invoice, shard: int, pdf_key: str) -> Item:
     draft = invoice.draft
     by_rate = [
-        RateTotal(rate=group.rate, net=group.net, vat=group.vat).model_dump(mode="json")
+        RateTotal(
+            rate=group.rate, net=group.net, vat=group.vat, category_code=group.category_code
+        ).model_dump(mode="json")
         for group in draft.vat_groups
     ]
     return {

@@ -360,6 +360,9 @@ def customer(number: int, *, shard: int = 0, name: str = "Jürgen Müller") -> C
     )
 
 
+CATALOG_PRODUCTS = ("HOST-S", "SSL-PRO", "MAIL-5", "STORAGE-50")
+
+
 def position(
     customer_id: str,
     index: int,
@@ -374,7 +377,7 @@ def position(
         position_id=f"K{customer_id[1:]}-{index:02d}",
         customer_id=customer_id,
         contract_id=f"K{customer_id[1:]}",
-        product_id=f"P{index}",
+        product_id=CATALOG_PRODUCTS[index % len(CATALOG_PRODUCTS)],
         description=f"Leistung {index}",
         quantity=quantity,
         unit_net=Decimal(unit_net),

@@ -490,3 +490,19 @@ def test_overlapping_executions_with_another_issue_date_keep_numbers_issued(
     assert sorted(issued_numbers(ports)) == DUE
     assert result.failed == ()
     assert_every_number_accounted_for(ports)
+
+
+def test_a_customer_with_an_unknown_product_fails_alone_and_the_others_are_billed(
+    ports: FakePorts,
+) -> None:
+    seed_shard(ports)
+    odd = position("C0000002", 3).model_copy(update={"product_id": "HOST-XXL"})
+    ports.contracts.save_positions({"C0000002": 0}, [odd])
+
+    result = service(ports).bill_shard(REQUEST)
+
+    assert [(f.customer_id, f.reason) for f in result.failed] == [
+        ("C0000002", "unknown product 'HOST-XXL': it is not in the catalog")
+    ]
+    assert sorted(issued_numbers(ports)) == ["C0000001", "C0000004"]
+    assert result.voids == ()
