@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
@@ -71,8 +72,8 @@ def report_table(report: RunReport, *, title: str) -> Table:
     ]
     rows += [
         (
-            f"  {group.rate.normalize():f} % VAT",
-            f"{format_eur(group.net)} / {format_eur(group.vat)}",
+            f"  {_category(group.category_code, group.rate)}",
+            f"{format_eur(group.net)} net, {format_eur(group.vat)} VAT",
         )
         for group in report.by_rate
     ]
@@ -80,6 +81,24 @@ def report_table(report: RunReport, *, title: str) -> Table:
         rows.append(("seconds", f"{report.seconds}"))
     for label, value in rows:
         table.add_row(label, value)
+    return table
+
+
+_CATEGORIES = {"AE": "reverse charge", "O": "not subject (non-EU)", "E": "exempt"}
+
+
+def _category(code: str, rate: Decimal) -> str:
+    return f"{rate.normalize():f} % VAT" if code == "S" else _CATEGORIES.get(code, code)
+
+
+def failures_table(report: RunReport, *, most: int = 10) -> Table:
+    table = Table(title="failed customers", title_justify="left")
+    table.add_column("customer")
+    table.add_column("reason")
+    for failure in report.failed[:most]:
+        table.add_row(failure.customer_id, failure.reason)
+    if len(report.failed) > most:
+        table.add_row("...", f"{len(report.failed) - most} more in the report")
     return table
 
 

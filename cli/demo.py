@@ -13,9 +13,16 @@ from typing import Any
 
 from rich.table import Table
 
-from cli.console import console, follow_run, progress_bar, quiet_libraries, report_table
+from cli.console import (
+    console,
+    failures_table,
+    follow_run,
+    progress_bar,
+    quiet_libraries,
+    report_table,
+)
 from cli.runs import RunDriver, RunTargets
-from cli.seed import Hoster, synthetic_hoster
+from cli.seed import UNKNOWN_PRODUCT, Hoster, synthetic_hoster
 from localaws import embedded
 from localaws.provision import LocalStack
 from shared.invoicing.run import RunReport
@@ -73,6 +80,7 @@ def _bill(options: DemoOptions, stack: LocalStack, timings: Timings) -> dict[str
     )
     with timings.step("seed customers and contracts"):
         _seed(clients, stack, hoster)
+    console.print(mix_table(hoster, options.period))
     with timings.step("invoice run"):
         report = _run(driver, options, "invoice run")
     with timings.step("same run again"):
@@ -85,6 +93,58 @@ def _bill(options: DemoOptions, stack: LocalStack, timings: Timings) -> dict[str
     (options.out / "report.json").write_text(json.dumps(document, indent=2) + "\n")
     _summary(report, rerun, timings, options.out, copied)
     return document
+
+
+def mix_table(hoster: Hoster, period: Period) -> Table:
+    """What the synthetic provider holds, so the run's figures can be read against it."""
+    customers = hoster.customers
+    positions = hoster.positions
+    abroad = [c for c in customers if c.address.country != "DE"]
+    eu = {"AT", "FR", "NL", "IT", "ES", "PL"}
+    rows: dict[str, int | str] = {
+        "customers in Germany (consumers / businesses)": "{} / {}".format(
+            sum(c.address.country == "DE" and c.kind == "consumer" for c in customers),
+            sum(c.address.country == "DE" and c.kind == "business" for c in customers),
+        ),
+        "EU consumers (their country's VAT)": sum(
+            c.address.country in eu and c.kind == "consumer" for c in abroad
+        ),
+        "EU businesses with / without a valid VAT id": "{} / {}".format(
+            sum(
+                c.address.country in eu and c.kind == "business" and len(c.vat_id or "") > 9
+                for c in abroad
+            ),
+            sum(
+                c.address.country in eu and c.kind == "business" and len(c.vat_id or "") <= 9
+                for c in abroad
+            ),
+        ),
+        "customers outside the EU": sum(c.address.country not in eu for c in abroad),
+        "customers who want paper": sum(c.delivery == "post" for c in customers),
+        "positions starting in the month": sum(
+            period.start <= p.start <= period.end for p in positions
+        ),
+        "positions ending in the month": sum(
+            p.end is not None and p.end <= period.end for p in positions
+        ),
+        "yearly domains (billed in their anniversary month)": sum(
+            p.billing_period == "yearly" for p in positions
+        ),
+        "billed in arrears": sum(p.timing == "arrears" for p in positions),
+        "goodwill credits / exempt fees": "{} / {}".format(
+            sum(p.kind == "credit" for p in positions),
+            sum(p.tax_category == "exempt" for p in positions),
+        ),
+        "positions with a product we do not sell": sum(
+            p.product_id == UNKNOWN_PRODUCT for p in positions
+        ),
+    }
+    table = Table(title="synthetic provider", show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("count", justify="right")
+    for label, value in rows.items():
+        table.add_row(label, f"{value:,}" if isinstance(value, int) else value)
+    return table
 
 
 def _seed(clients: Any, stack: LocalStack, hoster: Hoster) -> None:
@@ -146,6 +206,8 @@ def _report_document(
 
 def _summary(report: RunReport, rerun: RunReport, timings: Timings, out: Path, copied: int) -> None:
     console.print(report_table(report, title="invoice run"))
+    if report.failed:
+        console.print(failures_table(report))
     steps = Table(title="timings", title_justify="left")
     steps.add_column("step")
     steps.add_column("seconds", justify="right")

@@ -13,6 +13,7 @@ import click
 from cli.console import (
     console,
     errors,
+    failures_table,
     follow_progress,
     follow_run,
     print_json,
@@ -215,6 +216,8 @@ def report(run_id: str, as_json: bool) -> None:
         print_json(found.model_dump(mode="json"))
     else:
         console.print(report_table(found, title=run_id))
+        if found.failed:
+            console.print(failures_table(found))
 
 
 @cli.group()

@@ -1,4 +1,11 @@
-"""A synthetic web hoster: a product catalog and customers with contracts, reproducible by seed."""
+"""A synthetic web hoster, reproducible by seed: customers and contracts from the product catalog.
+
+The mix exercises every rule of the invoice run: German consumers and businesses, consumers in
+other EU states (their own VAT rate), EU businesses with a valid VAT id (reverse charge) and one
+without, customers outside the EU, contracts that start or end inside the billed month, upgrades,
+yearly domains on their anniversary, arrears traffic, a reduced-rate magazine, exempt pass-through
+fees, goodwill credits, customers who want paper, and a few whose data cannot be billed.
+"""
 
 from __future__ import annotations
 
@@ -6,35 +13,20 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 
+from stdnum import luhn
+from stdnum.at import uid
+from stdnum.iso7064 import mod_11_10
+
+from shared.catalog import Catalog, Product, position_for, shipped_catalog
 from shared.contracts import Position
-from shared.customers import Address, Customer, shard_of
-from shared.tax import TaxCategory
+from shared.customers import Address, Customer, CustomerKind, shard_of
+from shared.periods import Period
 
-
-@dataclass(frozen=True)
-class Product:
-    product_id: str
-    name: str
-    unit_net: Decimal
-    tax_category: TaxCategory = TaxCategory.STANDARD
-
-
-CATALOG = (
-    Product("HOST-S", "Webhosting S (10 GB, 1 Domain inkl.)", Decimal("4.99")),
-    Product("HOST-M", "Webhosting M (50 GB, 3 Domains inkl.)", Decimal("9.99")),
-    Product("HOST-L", "Webhosting L (200 GB, 10 Domains inkl.)", Decimal("19.99")),
-    Product("VPS-2", "Virtueller Server 2 vCPU / 4 GB", Decimal("12.50")),
-    Product("DED-1", "Dedizierter Server Ryzen 7", Decimal("89.00")),
-    Product("DOM-DE", "Domain .de", Decimal("0.99")),
-    Product("DOM-COM", "Domain .com", Decimal("1.29")),
-    Product("SSL-PRO", "SSL-Zertifikat Pro", Decimal("3.33")),
-    Product("MAIL-5", "E-Mail-Postfach 5 GB", Decimal("1.49")),
-    Product("MAG-WEB", "Fachmagazin Webpraxis (Abo)", Decimal("6.50"), TaxCategory.REDUCED),
-)
-_PACKAGES = CATALOG[:5]
-_ADDONS = CATALOG[5:]
+PACKAGES = ("HOST-S", "HOST-S", "HOST-M", "HOST-M", "HOST-L", "VPS-2", "DED-1")
+ADDONS = ("STORAGE-50", "SSL-PRO", "MAIL-5")
+DOMAINS = ("DOM-DE", "DOM-DE", "DOM-COM", "DOM-NET", "DOM-ORG", "DOM-EU", "DOM-SHOP")
+UNKNOWN_PRODUCT = "HOST-XXL"
 
 _FIRST = (
     "Anna",
@@ -74,7 +66,8 @@ _LAST = (
     "Schröder",
     "Neumann",
 )
-_CITIES = (
+_FIRMS = ("Bäckerei", "Kanzlei", "Agentur", "Praxis", "Werkstatt", "Verlag")
+_DE_CITIES = (
     ("10115", "Berlin"),
     ("20095", "Hamburg"),
     ("80331", "München"),
@@ -82,12 +75,30 @@ _CITIES = (
     ("60311", "Frankfurt am Main"),
     ("70173", "Stuttgart"),
     ("04109", "Leipzig"),
-    ("01067", "Dresden"),
-    ("28195", "Bremen"),
-    ("90402", "Nürnberg"),
 )
+_ABROAD = {
+    "AT": ("1010", "Wien"),
+    "FR": ("75001", "Paris"),
+    "NL": ("1012 JS", "Amsterdam"),
+    "IT": ("00184", "Roma"),
+    "ES": ("28001", "Madrid"),
+    "PL": ("00-001", "Warszawa"),
+    "CH": ("8001", "Zürich"),
+    "US": ("10001", "New York"),
+    "GB": ("SW1A 1AA", "London"),
+    "NO": ("0150", "Oslo"),
+}
 _STREETS = ("Hauptstraße", "Schulstraße", "Gartenweg", "Bahnhofstraße", "Lindenallee", "Am Markt")
-_FIRMS = ("Bäckerei", "Kanzlei", "Agentur", "Praxis", "Werkstatt", "Verlag")
+
+# (share of customers, kind, countries, VAT id): cumulative shares are drawn in this order
+_SEGMENTS: tuple[tuple[float, CustomerKind, tuple[str, ...], str], ...] = (
+    (0.70, "consumer", ("DE",), "none"),
+    (0.12, "business", ("DE",), "valid"),
+    (0.06, "consumer", ("AT", "FR", "NL", "IT", "ES", "PL"), "none"),
+    (0.05, "business", ("AT", "FR"), "valid"),
+    (0.02, "business", ("AT", "FR"), "malformed"),
+    (0.05, "consumer", ("CH", "US", "GB", "NO"), "none"),
+)
 
 
 @dataclass
@@ -103,19 +114,25 @@ class Hoster:
 def synthetic_hoster(
     count: int, *, shard_count: int, period_start: date, seed: int = 2026
 ) -> Hoster:
-    """``count`` customers, each with a hosting package and some add-ons, all due in the period."""
+    """``count`` customers with contracts; the billed period is the month of ``period_start``."""
     rng = random.Random(seed)
+    catalog = shipped_catalog()
+    period = Period(period_start.year, period_start.month)
     customers = [_customer(rng, number, shard_count) for number in range(1, count + 1)]
-    positions = [p for customer in customers for p in _positions(rng, customer, period_start)]
+    positions = [p for customer in customers for p in _contracts(rng, catalog, customer, period)]
     return Hoster(customers, positions)
 
 
 def _customer(rng: random.Random, number: int, shard_count: int) -> Customer:
     customer_id = f"C{number:07d}"
-    first, last = rng.choice(_FIRST), rng.choice(_LAST)
-    business = rng.random() < 0.2
-    postal_code, city = rng.choice(_CITIES)
-    name = f"{rng.choice(_FIRMS)} {last} GmbH" if business else f"{first} {last}"
+    kind, country, vat_id = _segment(rng)
+    last = rng.choice(_LAST)
+    name = (
+        f"{rng.choice(_FIRMS)} {last} GmbH"
+        if kind == "business"
+        else (f"{rng.choice(_FIRST)} {last}")
+    )
+    postal_code, city = rng.choice(_DE_CITIES) if country == "DE" else _ABROAD[country]
     return Customer(
         customer_id=customer_id,
         name=name,
@@ -124,27 +141,145 @@ def _customer(rng: random.Random, number: int, shard_count: int) -> Customer:
             street=f"{rng.choice(_STREETS)} {rng.randint(1, 120)}",
             postal_code=postal_code,
             city=city,
-            country="DE",
+            country=country,
         ),
-        kind="business" if business else "consumer",
-        vat_id=None,
+        kind=kind,
+        vat_id=_vat_id(rng, country, vat_id),
         shard=shard_of(customer_id, shard_count),
+        delivery="post" if rng.random() < 0.03 else "email",
+        attach_pdf=rng.random() < 0.1,
     )
 
 
-def _positions(rng: random.Random, customer: Customer, period_start: date) -> Iterator[Position]:
-    start = period_start - timedelta(days=rng.randint(30, 1500))
-    contract_id = f"K{customer.customer_id[1:]}"
-    chosen = [rng.choice(_PACKAGES), *rng.sample(_ADDONS, k=rng.randint(0, 3))]
-    for index, product in enumerate(chosen, start=1):
-        yield Position(
-            position_id=f"{contract_id}-{index:02d}",
-            customer_id=customer.customer_id,
-            contract_id=contract_id,
-            product_id=product.product_id,
-            description=product.name,
-            quantity=rng.choice((1, 1, 1, 2, 3)) if product in _ADDONS else 1,
-            unit_net=product.unit_net,
-            tax_category=product.tax_category,
+def _segment(rng: random.Random) -> tuple[CustomerKind, str, str]:
+    draw = rng.random()
+    for share, kind, countries, vat_id in _SEGMENTS:
+        if draw < share:
+            return kind, rng.choice(countries), vat_id
+        draw -= share
+    return "consumer", "DE", "none"
+
+
+def _vat_id(rng: random.Random, country: str, quality: str) -> str | None:
+    """VAT ids whose check digits are right (python-stdnum's algorithms), or one that is not."""
+    if quality == "none":
+        return None
+    digits = "".join(rng.choice("123456789") for _ in range(8))
+    if quality == "malformed":
+        return f"{country}{digits[:5]}"
+    if country == "DE":
+        return f"DE{digits}{mod_11_10.calc_check_digit(digits)}"
+    if country == "AT":
+        return f"ATU{digits[:7]}{uid.calc_check_digit(digits[:7])}"
+    siren = digits + luhn.calc_check_digit(digits)
+    return f"FR{(12 + 3 * (int(siren) % 97)) % 97:02d}{siren}"
+
+
+def _contracts(
+    rng: random.Random, catalog: Catalog, customer: Customer, period: Period
+) -> Iterator[Position]:
+    contract = _Contract(rng, catalog, customer, period)
+    yield from contract.package()
+    yield from contract.addons()
+    yield from contract.domains()
+    yield from contract.extras()
+
+
+class _Contract:
+    """One customer's contract, built position by position."""
+
+    def __init__(
+        self, rng: random.Random, catalog: Catalog, customer: Customer, period: Period
+    ) -> None:
+        self.rng = rng
+        self.catalog = catalog
+        self.customer = customer
+        self.period = period
+        self.contract_id = f"K{customer.customer_id[1:]}"
+        self.count = 0
+        self.new = rng.random() < 0.08
+        self.start = self._start_date()
+
+    def package(self) -> Iterator[Position]:
+        product = self.catalog.get(self.rng.choice(PACKAGES))
+        draw = 1.0 if self.new else self.rng.random()
+        if draw < 0.03:
+            yield from self._upgrade(product)
+            return
+        end = self._day_in_period() if draw < 0.08 else None
+        yield self._position(product, start=self.start, end=end)
+        if self.new and product.product_id in {"VPS-2", "DED-1"}:
+            yield self._position(self.catalog.get("SETUP-SRV"), start=self.start)
+        if product.product_id == "VPS-2":
+            yield self._position(
+                self.catalog.get("TRAFFIC-TB"), start=self.start, quantity=self.rng.randint(1, 3)
+            )
+
+    def addons(self) -> Iterator[Position]:
+        for product_id in self.rng.sample(ADDONS, k=self.rng.choice((0, 0, 1, 1, 2))):
+            product = self.catalog.get(product_id)
+            quantity = self.rng.randint(1, min(3, product.max_quantity))
+            yield self._position(product, start=self.start, quantity=quantity)
+
+    def domains(self) -> Iterator[Position]:
+        for _ in range(self.rng.choice((0, 1, 1, 2, 3))):
+            product = self.catalog.get(self.rng.choice(DOMAINS))
+            start = self.period.start - timedelta(days=self.rng.randint(0, 1500))
+            name = f"{self.customer.name.split()[-1].lower()}-{self.rng.randint(1, 999)}"
+            description = f"Domain {name}.{product.tld}"
+            yield self._position(product, start=start, anchor="start", description=description)
+
+    def extras(self) -> Iterator[Position]:
+        draw = self.rng.random()
+        if draw < 0.05:
+            yield self._position(self.catalog.get("MAG-WEB"), start=self.start)
+        elif draw < 0.08:
+            yield self._position(self.catalog.get("FEE-PASS"), start=self._day_in_period())
+        elif draw < 0.10:
+            yield self._position(self.catalog.get("CREDIT-GOODWILL"), start=self._day_in_period())
+        elif draw < 0.102:
+            yield self._unknown_product()
+
+    def _upgrade(self, product: Product) -> Iterator[Position]:
+        """The old package ends the day before the new one starts, inside the billed month."""
+        switch = self.period.start + timedelta(days=self.rng.randint(5, 20))
+        yield self._position(product, start=self.start, end=switch - timedelta(days=1))
+        bigger = self.catalog.get("HOST-L" if product.product_id != "HOST-L" else "DED-1")
+        yield self._position(bigger, start=switch)
+
+    def _unknown_product(self) -> Position:
+        position = self._position(self.catalog.get("HOST-M"), start=self.start)
+        return position.model_copy(update={"product_id": UNKNOWN_PRODUCT})
+
+    def _position(
+        self,
+        product: Product,
+        *,
+        start: date,
+        end: date | None = None,
+        quantity: int = 1,
+        anchor: str = "fixed",
+        description: str | None = None,
+    ) -> Position:
+        self.count += 1
+        position = position_for(
+            product,
+            position_id=f"{self.contract_id}-{self.count:02d}",
+            customer_id=self.customer.customer_id,
+            contract_id=self.contract_id,
             start=start,
+            quantity=quantity,
+            description=description,
+            billing_anchor="start" if anchor == "start" else "fixed",
         )
+        if end is None:
+            return position
+        return Position.model_validate(position.model_dump() | {"end": end})
+
+    def _start_date(self) -> date:
+        if self.new:
+            return self._day_in_period()
+        return self.period.start - timedelta(days=self.rng.randint(30, 1500))
+
+    def _day_in_period(self) -> date:
+        return self.period.start + timedelta(days=self.rng.randint(0, self.period.end.day - 1))

@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from fpdf import FPDF
 
-from shared.invoicing.model import Invoice, InvoiceLine
+from shared.invoicing.model import Invoice, InvoiceLine, VatGroup
 from shared.money import format_eur
+from shared.periods import Period
 
 FONT = "Helvetica"
 LEFT = 20
@@ -29,7 +30,7 @@ def render_invoice(invoice: Invoice) -> bytes:
     _letterhead(pdf, invoice)
     _addresses(pdf, invoice)
     _facts(pdf, invoice)
-    _lines(pdf, invoice.draft.lines)
+    _lines(pdf, invoice)
     _totals(pdf, invoice)
     _payment(pdf, invoice)
     return bytes(pdf.output())
@@ -188,11 +189,13 @@ def _service_period(lines: tuple[InvoiceLine, ...]) -> str:
     return f"{start:%d.%m.%Y} - {end:%d.%m.%Y}"
 
 
-def _lines(pdf: FPDF, lines: tuple[InvoiceLine, ...]) -> None:
+def _lines(pdf: FPDF, invoice: Invoice) -> None:
+    lines = invoice.draft.lines
+    month = Period.parse(invoice.draft.period)
     _line_header(pdf)
     pdf.set_font(FONT, size=9)
     for index, line in enumerate(lines, start=1):
-        if pdf.will_page_break(5):
+        if pdf.will_page_break(9):
             pdf.add_page()
             _line_header(pdf)
             pdf.set_font(FONT, size=9)
@@ -201,10 +204,27 @@ def _lines(pdf: FPDF, lines: tuple[InvoiceLine, ...]) -> None:
             plain(line.description),
             str(line.quantity),
             _unit_price(line.unit_net),
-            _percent(line.tax_rate),
+            _tax_column(line),
             _eur(line.net),
         )
         _row(pdf, values)
+        if (line.service_start, line.service_end) != (month.start, month.end):
+            _service_row(pdf, line)
+
+
+def _tax_column(line: InvoiceLine) -> str:
+    return _percent(line.tax_rate) if line.tax_code == "S" else line.tax_code
+
+
+def _service_row(pdf: FPDF, line: InvoiceLine) -> None:
+    """The line's own service period, and the share of the cycle when it is prorated."""
+    text = f"Leistungszeitraum {line.service_start:%d.%m.%Y} - {line.service_end:%d.%m.%Y}"
+    if line.prorated:
+        text += f", anteilig {line.service_days} von {line.cycle_days} Tagen"
+    pdf.set_font(FONT, size=7)
+    pdf.cell(COLUMNS[0][0], 3.5, "")
+    pdf.cell(WIDTH - COLUMNS[0][0], 3.5, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, size=9)
 
 
 def _line_header(pdf: FPDF) -> None:
@@ -231,9 +251,33 @@ def _totals(pdf: FPDF, invoice: Invoice) -> None:
     pdf.set_font(FONT, size=9)
     _total_row(pdf, "Summe netto", draft.net)
     for group in draft.vat_groups:
-        _total_row(pdf, f"USt. {_percent(group.rate)} auf {_eur(group.net)}", group.vat)
+        _total_row(pdf, f"{_group_label(group)} auf {_eur(group.net)}", group.vat)
     pdf.set_font(FONT, "B", 10)
     _total_row(pdf, "Rechnungsbetrag", draft.gross)
+    _notes(pdf, draft.notes)
+
+
+_GROUP_LABELS = {
+    "AE": "Steuerschuldnerschaft des Leistungsempfängers (AE)",
+    "O": "Nicht steuerbar (O)",
+    "E": "Steuerfrei (E)",
+}
+
+
+def _group_label(group: VatGroup) -> str:
+    if group.category_code == "S":
+        return f"USt. {_percent(group.rate)}"
+    return _GROUP_LABELS.get(group.category_code, group.category_code)
+
+
+def _notes(pdf: FPDF, notes: tuple[str, ...]) -> None:
+    """Legal notes of the VAT treatment: reverse charge, not subject, exemption."""
+    if not notes:
+        return
+    pdf.ln(2)
+    pdf.set_font(FONT, size=8)
+    for note in notes:
+        pdf.cell(WIDTH, 4, _clip(pdf, plain(note), WIDTH + 2), new_x="LMARGIN", new_y="NEXT")
 
 
 def _total_row(pdf: FPDF, label: str, amount: Decimal) -> None:
