@@ -21,8 +21,10 @@ from rich.progress import (
 from rich.table import Table
 
 from cli.runs import Progress as RunProgress
-from cli.runs import RunDriver, RunError, StartedRun
+from cli.runs import RunDriver, RunError
+from shared.delivery.summary import DeliverySummary
 from shared.invoicing.run import RunReport
+from shared.invoicing.starter import StartedRun
 from shared.money import format_eur
 
 console = Console()
@@ -77,6 +79,11 @@ def report_table(report: RunReport, *, title: str) -> Table:
         )
         for group in report.by_rate
     ]
+    if not report.dry_run:
+        delivery = report.delivery
+        rows.append(("e-mails queued for the sender", f"{delivery.emails_announced:,}"))
+        printed = f"{delivery.printed:,} invoices, {delivery.print_pages:,} pages"
+        rows.append(("print batch of this execution", printed if delivery.print_batch else "-"))
     if report.seconds is not None:
         rows.append(("seconds", f"{report.seconds}"))
     for label, value in rows:
@@ -99,6 +106,35 @@ def failures_table(report: RunReport, *, most: int = 10) -> Table:
         table.add_row(failure.customer_id, failure.reason)
     if len(report.failed) > most:
         table.add_row("...", f"{len(report.failed) - most} more in the report")
+    return table
+
+
+def delivery_table(summary: DeliverySummary, *, title: str) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("figure", style="bold")
+    table.add_column("value", justify="right")
+    table.add_row("run", summary.run_id)
+    for status, count in summary.by_status.items():
+        table.add_row(f"status {status}", f"{count:,}")
+    table.add_row("e-mails sent", f"{summary.emails_sent:,}")
+    table.add_row("  with the PDF attached", f"{summary.with_attachment:,}")
+    table.add_row("printed (post)", f"{summary.printed:,}")
+    for key in summary.print_batches:
+        table.add_row("  print batch", key)
+    table.add_row("failed", f"{len(summary.failed):,}")
+    return table
+
+
+def delivery_failures_table(summary: DeliverySummary, *, most: int = 10) -> Table:
+    table = Table(title="failed deliveries", title_justify="left")
+    table.add_column("invoice")
+    table.add_column("customer")
+    table.add_column("attempts", justify="right")
+    table.add_column("reason")
+    for failure in summary.failed[:most]:
+        table.add_row(failure.number, failure.customer_id, str(failure.attempts), failure.reason)
+    if len(summary.failed) > most:
+        table.add_row("...", "", "", f"{len(summary.failed) - most} more (--json lists all)")
     return table
 
 

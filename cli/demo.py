@@ -15,6 +15,8 @@ from rich.table import Table
 
 from cli.console import (
     console,
+    delivery_failures_table,
+    delivery_table,
     failures_table,
     follow_run,
     progress_bar,
@@ -25,6 +27,9 @@ from cli.runs import RunDriver, RunTargets
 from cli.seed import UNKNOWN_PRODUCT, Hoster, synthetic_hoster
 from localaws import embedded
 from localaws.provision import LocalStack
+from localaws.queue_poller import QueuePoller
+from shared.delivery.adapters import DynamoDeliveryLog
+from shared.delivery.summary import DeliverySummary, summarize
 from shared.invoicing.run import RunReport
 from shared.periods import Period
 from shared.storage.dynamodb import DynamoContracts
@@ -83,16 +88,101 @@ def _bill(options: DemoOptions, stack: LocalStack, timings: Timings) -> dict[str
     console.print(mix_table(hoster, options.period))
     with timings.step("invoice run"):
         report = _run(driver, options, "invoice run")
+    with timings.step("send e-mails"):
+        emails = _send(clients, stack)
     with timings.step("same run again"):
         rerun = _run(driver, options, "same period again")
+    with timings.step("send e-mails again"):
+        rerun_emails = _send(clients, stack)
     with timings.step("copy PDFs"):
         copied = _copy_pdfs(clients, stack, options.out / "invoices")
+        batch_file = _copy_print_batch(clients, stack, report, options.out / "print")
 
+    delivery = DeliveryFigures(
+        summary=summarize(report.run_id, _delivery_log(clients, stack).of_run(report.run_id)),
+        emails=emails,
+        rerun_emails=rerun_emails,
+        batch_file=batch_file,
+    )
     document = _report_document(report, rerun, hoster, copied, timings)
+    document["delivery"] = delivery.document(report, rerun)
     options.out.mkdir(parents=True, exist_ok=True)
     (options.out / "report.json").write_text(json.dumps(document, indent=2) + "\n")
     _summary(report, rerun, timings, options.out, copied)
+    _delivery_summary(delivery, report, rerun)
     return document
+
+
+@dataclass(frozen=True)
+class DeliveryFigures:
+    summary: DeliverySummary
+    emails: int
+    rerun_emails: int
+    batch_file: Path | None
+
+    def document(self, report: RunReport, rerun: RunReport) -> dict[str, Any]:
+        summary = self.summary
+        return {
+            "emails_announced": report.delivery.emails_announced,
+            "emails_accepted_by_ses": self.emails,
+            "emails_sent": summary.emails_sent,
+            "emails_with_attachment": summary.with_attachment,
+            "failed": [failure.model_dump() for failure in summary.failed],
+            "by_status": summary.by_status,
+            "print_batch": report.delivery.print_batch,
+            "print_batch_invoices": report.delivery.printed,
+            "print_batch_pages": report.delivery.print_pages,
+            "print_batch_file": str(self.batch_file) if self.batch_file else None,
+            "rerun": {
+                "emails_announced": rerun.delivery.emails_announced,
+                "emails_accepted_by_ses": self.rerun_emails,
+                "print_batch": rerun.delivery.print_batch,
+            },
+        }
+
+
+def _send(clients: Any, stack: LocalStack) -> int:
+    """Let the paced sender work off the delivery queue; the e-mails SES accepted meanwhile."""
+    poller = QueuePoller(clients, stack)
+    before = len(embedded.sent_emails())
+    with progress_bar() as bars:
+        task = bars.add_task("paced sender", total=poller.backlog(), detail="messages")
+        poller.drain(on_batch=lambda received: bars.advance(task, received))
+    return len(embedded.sent_emails()) - before
+
+
+def _delivery_log(clients: Any, stack: LocalStack) -> DynamoDeliveryLog:
+    return DynamoDeliveryLog(clients("dynamodb"), stack.table_names["Documents"])
+
+
+def _copy_print_batch(
+    clients: Any, stack: LocalStack, report: RunReport, target: Path
+) -> Path | None:
+    key = report.delivery.print_batch
+    if key is None:
+        return None
+    body = clients("s3").get_object(Bucket=stack.bucket_names["Work"], Key=key)["Body"].read()
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / key.rsplit("/", 1)[-1]
+    path.write_bytes(body)
+    return path
+
+
+def _delivery_summary(delivery: DeliveryFigures, report: RunReport, rerun: RunReport) -> None:
+    console.print(delivery_table(delivery.summary, title="delivery"))
+    if delivery.summary.failed:
+        console.print(delivery_failures_table(delivery.summary))
+    if delivery.batch_file:
+        console.print(
+            f"print batch: [bold]{report.delivery.printed}[/] invoices, "
+            f"{report.delivery.print_pages} pages in {report.delivery.print_batch} "
+            f"(copied to {delivery.batch_file})"
+        )
+    console.print(
+        f"same period again: {rerun.delivery.emails_announced:,} invoices announced again, "
+        f"[bold]{delivery.rerun_emails}[/] new e-mails, "
+        f"print batch: {rerun.delivery.print_batch or 'none (nothing left to print)'}"
+    )
 
 
 def mix_table(hoster: Hoster, period: Period) -> Table:

@@ -15,6 +15,7 @@ from infra import spec
 from localaws import embedded
 from localaws.http_api import LocalIssuer, serve
 from localaws.provision import REGION, LocalStack
+from localaws.queue_poller import QueuePoller
 from shared.periods import Period
 from shared.storage.dynamodb import DynamoContracts
 
@@ -36,8 +37,10 @@ def serve_forever(*, port: int, api_port: int, shards: int, seed_customers: int)
         if seed_customers:
             _seed(stack, endpoint, seed_customers, shards)
         _announce(stack, endpoint, api.url, seed_customers)
+        poller = QueuePoller(lambda_client, stack)
         try:
-            _wait_for_stop()
+            with poller.in_background():
+                _wait_for_stop()
         finally:
             api.shutdown()
     console.print("embedded AWS stopped")

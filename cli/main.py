@@ -12,6 +12,8 @@ import click
 
 from cli.console import (
     console,
+    delivery_failures_table,
+    delivery_table,
     errors,
     failures_table,
     follow_progress,
@@ -218,6 +220,29 @@ def report(run_id: str, as_json: bool) -> None:
         console.print(report_table(found, title=run_id))
         if found.failed:
             console.print(failures_table(found))
+
+
+@run.command()
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="every figure and every failure, as JSON")
+def delivery(run_id: str, as_json: bool) -> None:
+    """Show how a run's invoices were delivered: per status, e-mails, print batch, failures."""
+    import boto3
+
+    from shared.delivery.adapters import DynamoDeliveryLog
+    from shared.delivery.summary import summarize
+
+    table = _resources(spec.DOCUMENTS.env_var)[spec.DOCUMENTS.env_var]
+    log = DynamoDeliveryLog(boto3.client("dynamodb"), table)
+    summary = summarize(run_id, log.of_run(run_id))
+    if as_json:
+        print_json(summary.model_dump(mode="json"))
+        return
+    if not summary.by_status:
+        raise click.ClickException(f"no delivery recorded for {run_id}")
+    console.print(delivery_table(summary, title=f"delivery of {run_id}"))
+    if summary.failed:
+        console.print(delivery_failures_table(summary))
 
 
 @cli.group()

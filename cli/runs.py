@@ -6,12 +6,14 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
-from shared.invoicing.run import RunReport, run_id_for
+from shared.invoicing.run import RunReport
+from shared.invoicing.starter import RunStarter, StartedRun
 from shared.periods import Period
-from shared.storage.dynamodb import from_item
+from shared.storage.dynamodb import DynamoRuns, from_item
+from shared.storage.stepfunctions import StepFunctionsExecutions
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
@@ -36,37 +38,20 @@ class Progress:
     failed: int
 
 
-@dataclass(frozen=True)
-class StartedRun:
-    run_id: str
-    execution: str
-    execution_arn: str
-    joined: bool
-
-
 class RunDriver:
     def __init__(self, clients: Callable[[str], Any], targets: RunTargets) -> None:
         self._stepfunctions = clients("stepfunctions")
         self._dynamodb = clients("dynamodb")
         self._s3 = clients("s3")
         self._targets = targets
+        self._starter = RunStarter(
+            StepFunctionsExecutions(self._stepfunctions, targets.state_machine_arn),
+            DynamoRuns(self._dynamodb, targets.control_table),
+        )
 
     def start(self, period: Period, *, issue_date: date, dry_run: bool = False) -> StartedRun:
         """Start the period's run, or join an execution of it that is still running."""
-        run_id = run_id_for(period)
-        running = self._running_execution(run_id)
-        if running is not None:
-            return StartedRun(run_id, running["name"], running["executionArn"], joined=True)
-
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        execution = f"{run_id}-{'dry-' if dry_run else ''}{stamp}"
-        payload = {"period": str(period), "issue_date": issue_date.isoformat(), "dry_run": dry_run}
-        response = self._stepfunctions.start_execution(
-            stateMachineArn=self._targets.state_machine_arn,
-            name=execution,
-            input=json.dumps(payload),
-        )
-        return StartedRun(run_id, execution, response["executionArn"], joined=False)
+        return self._starter.start(period, issue_date=issue_date, dry_run=dry_run)
 
     def progress(self, started: StartedRun) -> Progress:
         execution = self._stepfunctions.describe_execution(executionArn=started.execution_arn)
@@ -119,17 +104,6 @@ class RunDriver:
         except self._s3.exceptions.NoSuchKey as error:
             raise RunError(f"no report for {run_id} yet") from error
         return RunReport.model_validate_json(body)
-
-    def _running_execution(self, run_id: str) -> dict[str, Any] | None:
-        paginator = self._stepfunctions.get_paginator("list_executions")
-        pages = paginator.paginate(
-            stateMachineArn=self._targets.state_machine_arn, statusFilter="RUNNING"
-        )
-        for page in pages:
-            for execution in page["executions"]:
-                if execution["name"].startswith(f"{run_id}-"):
-                    return dict(execution)
-        return None
 
     def _item(self, pk: str, sk: str) -> dict[str, Any] | None:
         response = self._dynamodb.get_item(

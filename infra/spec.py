@@ -63,6 +63,51 @@ class FunctionSpec:
     reads_tables: tuple[str, ...] = ()
     writes_buckets: tuple[str, ...] = ()
     reads_buckets: tuple[str, ...] = ()
+    # Tables the function only reads and puts single items of, by key (no query, scan, update).
+    item_tables: tuple[str, ...] = ()
+    sends_to_queues: tuple[str, ...] = ()
+    # Reserved concurrency: a ceiling (and a guarantee) for the function's parallel instances.
+    reserved_concurrency: int | None = None
+    # State machines (by id) whose executions the function starts and lists.
+    starts_state_machines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """A standard SQS queue; a queue with a dead-letter queue moves a message there after
+    ``max_receive_count`` receives that did not delete it."""
+
+    id: str
+    local_name: str
+    env_var: str | None = None
+    visibility_timeout_seconds: int = 30
+    retention_days: int = 14
+    dead_letter_queue: QueueSpec | None = None
+    max_receive_count: int = 5
+
+
+@dataclass(frozen=True)
+class EventSourceSpec:
+    """A queue that invokes a function with batches of its messages; with
+    ``report_batch_item_failures`` only the messages a handler names as failed come back."""
+
+    queue_id: str
+    function_id: str
+    batch_size: int = 10
+    maximum_concurrency: int = 2
+    report_batch_item_failures: bool = True
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """An EventBridge Scheduler schedule that invokes a function with its due time."""
+
+    id: str
+    local_name: str
+    expression: str
+    timezone: str
+    function_id: str
+    description: str
 
 
 @dataclass(frozen=True)
@@ -153,6 +198,7 @@ INVOICE_WORKER = FunctionSpec(
     description="bills one shard of customers: invoices, numbers, PDFs",
     writes_tables=("Contracts", "Documents", "Control"),
     writes_buckets=("Archive",),
+    sends_to_queues=("Delivery",),
 )
 INVOICE_FINALIZE = FunctionSpec(
     id="InvoiceFinalize",
@@ -161,9 +207,12 @@ INVOICE_FINALIZE = FunctionSpec(
     handler="functions.invoice_run.handler.finalize",
     memory_mb=512,
     timeout_seconds=300,
-    description="totals an invoice run, records void numbers and writes the run report",
+    description="totals an invoice run, records void numbers, prints post invoices, reports",
     writes_tables=("Control",),
     writes_buckets=("Work",),
+    reads_buckets=("Archive",),
+    # Reads and records the delivery status of the run's post invoices (print batch).
+    item_tables=("Documents",),
 )
 ARCHIVE_API = FunctionSpec(
     id="ArchiveApi",
@@ -176,7 +225,65 @@ ARCHIVE_API = FunctionSpec(
     reads_tables=("Documents",),
     reads_buckets=("Archive",),
 )
-FUNCTIONS = (INVOICE_PREPARE, INVOICE_WORKER, INVOICE_FINALIZE, ARCHIVE_API)
+# SES grants each account a send rate: the paced sender works through the queue with at most
+# this many instances (the CDK app takes another value from context billing:deliveryConcurrency).
+DELIVERY_CONCURRENCY = 5
+INVOICE_DELIVERY = FunctionSpec(
+    id="InvoiceDelivery",
+    local_name="billing-invoice-delivery",
+    component="delivery",
+    handler="functions.invoice_run.delivery.handle",
+    memory_mb=256,
+    timeout_seconds=60,
+    description="e-mails issued invoices at a paced rate and records each delivery",
+    item_tables=("Documents",),
+    reads_buckets=("Archive",),
+    reserved_concurrency=DELIVERY_CONCURRENCY,
+)
+INVOICE_SCHEDULE = FunctionSpec(
+    id="InvoiceSchedule",
+    local_name="billing-invoice-schedule",
+    component="invoice_run",
+    handler="functions.invoice_run.schedule.start",
+    memory_mb=256,
+    timeout_seconds=30,
+    description="starts last month's invoice run when the monthly schedule fires",
+    reads_tables=("Control",),
+    starts_state_machines=("InvoiceRun",),
+)
+FUNCTIONS = (
+    INVOICE_PREPARE,
+    INVOICE_WORKER,
+    INVOICE_FINALIZE,
+    ARCHIVE_API,
+    INVOICE_DELIVERY,
+    INVOICE_SCHEDULE,
+)
+
+DELIVERY_DEAD_LETTERS = QueueSpec(
+    id="DeliveryDeadLetters",
+    local_name="billing-delivery-dead-letters",
+)
+DELIVERY_QUEUE = QueueSpec(
+    id="Delivery",
+    local_name="billing-delivery",
+    env_var="BILLING_DELIVERY_QUEUE",
+    # Lambda's advice for queues it polls: at least six times the function's timeout.
+    visibility_timeout_seconds=7 * INVOICE_DELIVERY.timeout_seconds,
+    dead_letter_queue=DELIVERY_DEAD_LETTERS,
+    max_receive_count=5,
+)
+# Dead-letter queues first: a queue can only be created after the queue it sends failures to.
+QUEUES = (DELIVERY_DEAD_LETTERS, DELIVERY_QUEUE)
+
+EVENT_SOURCES = (
+    EventSourceSpec(
+        queue_id=DELIVERY_QUEUE.id,
+        function_id=INVOICE_DELIVERY.id,
+        batch_size=10,
+        maximum_concurrency=DELIVERY_CONCURRENCY,
+    ),
+)
 
 ROUTES = (
     RouteSpec("GET", "/documents", ARCHIVE_API.id),
@@ -195,6 +302,17 @@ INVOICE_RUN = StateMachineSpec(
 )
 STATE_MACHINES = (INVOICE_RUN,)
 
+# Early on the 1st in Berlin (still the 1st in UTC): the run bills the month that just ended.
+MONTHLY_INVOICE_RUN = ScheduleSpec(
+    id="MonthlyInvoiceRun",
+    local_name="billing-monthly-invoice-run",
+    expression="cron(0 3 1 * ? *)",
+    timezone="Europe/Berlin",
+    function_id=INVOICE_SCHEDULE.id,
+    description="starts the invoice run of the month that just ended",
+)
+SCHEDULES = (MONTHLY_INVOICE_RUN,)
+
 STATE_MACHINE_ENV_VAR = "BILLING_INVOICE_RUN_STATE_MACHINE"
 
 # The JWT authorizer of the HTTP API: the claim that carries the customer id and the audience.
@@ -204,16 +322,29 @@ JWT_ROLE_CLAIM = "billing_role"
 
 
 def function_environment(
-    *, table_names: dict[str, str], bucket_names: dict[str, str], settings: dict[str, str]
+    *,
+    table_names: dict[str, str],
+    bucket_names: dict[str, str],
+    settings: dict[str, str],
+    queue_urls: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """The environment every function gets: resource names plus the plain settings."""
+    """The environment every function gets: resource names plus the plain settings.
+
+    ``queue_urls`` (by queue id) adds the URL of every queue that has an environment variable.
+    """
     env = {table.env_var: table_names[table.id] for table in TABLES}
     env |= {bucket.env_var: bucket_names[bucket.id] for bucket in BUCKETS}
+    env |= queue_environment(queue_urls) if queue_urls is not None else {}
     env |= {
         "POWERTOOLS_METRICS_NAMESPACE": "Billing",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
     return env | settings
+
+
+def queue_environment(queue_urls: dict[str, str]) -> dict[str, str]:
+    """The environment variables that name the queues functions send to."""
+    return {queue.env_var: queue_urls[queue.id] for queue in QUEUES if queue.env_var}
 
 
 def default_settings() -> dict[str, str]:
@@ -235,4 +366,8 @@ def default_settings() -> dict[str, str]:
         "BILLING_SELLER_IBAN": "DE02120300000000202051",
         "BILLING_SELLER_BIC": "BYLADEM1001",
         "BILLING_PAYMENT_TERM_DAYS": "14",
+        # The sender of invoice e-mails: an SES identity (the CDK app takes billing:mailFrom).
+        "BILLING_MAIL_FROM": "rechnung@beispiel-hosting.example",
+        # Where customers read their archive; e-mails link to {portal}/documents/{number}.
+        "BILLING_PORTAL_URL": "https://kundenportal.beispiel-hosting.example",
     }

@@ -10,10 +10,13 @@ from constructs import Construct
 from infra import spec
 from infra.constructs.archive_api import ArchiveApi
 from infra.constructs.buckets import Buckets
+from infra.constructs.delivery import Delivery
 from infra.constructs.function import BillingFunction
 from infra.constructs.invoice_run import InvoiceRun
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.queues import Queues
 from infra.constructs.runtime import FunctionRuntime
+from infra.constructs.schedule import RunSchedule
 from infra.constructs.tables import Tables
 
 
@@ -30,6 +33,8 @@ class BillingStack(Stack):
         super().__init__(scope, construct_id, description="serverless mass billing")
         self.tables = Tables(self, "Tables")
         self.buckets = Buckets(self, "Buckets")
+        self.queues = Queues(self, "Queues")
+        self.mail_from = self._context("billing:mailFrom", settings["BILLING_MAIL_FROM"])
         self.runtime = FunctionRuntime(
             self,
             "Runtime",
@@ -38,7 +43,8 @@ class BillingStack(Stack):
                 bucket_names={
                     key: bucket.bucket_name for key, bucket in self.buckets.by_id.items()
                 },
-                settings=dict(settings),
+                settings=dict(settings) | {"BILLING_MAIL_FROM": self.mail_from},
+                queue_urls={key: queue.queue_url for key, queue in self.queues.by_id.items()},
             ),
         )
         self.invoice_run = InvoiceRun(
@@ -54,16 +60,43 @@ class BillingStack(Stack):
             jwt_issuer=jwt_issuer,
             jwt_audience=[jwt_audience],
         )
-        self.functions = {**self.invoice_run.functions, **self.archive_api.functions}
+        self.delivery = Delivery(
+            self,
+            "Delivery",
+            new_function=self._new_function,
+            queues=self.queues.by_id,
+            mail_from=self.mail_from,
+            concurrency=int(
+                self._context("billing:deliveryConcurrency", str(spec.DELIVERY_CONCURRENCY))
+            ),
+        )
+        self.schedule = RunSchedule(
+            self,
+            "Schedule",
+            new_function=self._new_function,
+            state_machines={spec.INVOICE_RUN.id: self.invoice_run.state_machine},
+        )
+        self.functions = {
+            **self.invoice_run.functions,
+            **self.schedule.functions,
+            **self.archive_api.functions,
+            **self.delivery.functions,
+        }
         self._check_every_function_built()
         self.monitoring = Monitoring(
             self,
             "Monitoring",
             functions={key: fn.function for key, fn in self.functions.items()},
             state_machines={spec.INVOICE_RUN.id: self.invoice_run.state_machine},
-            dead_letter_queues={"InvoiceWorkerDeadLetters": self.invoice_run.dead_letters},
+            dead_letter_queues={
+                "InvoiceWorkerDeadLetters": self.invoice_run.dead_letters,
+                spec.DELIVERY_DEAD_LETTERS.id: self.queues.by_id[spec.DELIVERY_DEAD_LETTERS.id],
+            },
         )
         self._outputs()
+
+    def _context(self, key: str, default: str) -> str:
+        return str(self.node.try_get_context(key) or default)
 
     def _new_function(self, scope: Construct, function_spec: spec.FunctionSpec) -> BillingFunction:
         return BillingFunction(
@@ -73,6 +106,7 @@ class BillingStack(Stack):
             runtime=self.runtime,
             tables=self.tables.by_id,
             buckets=self.buckets.by_id,
+            queues=self.queues.by_id,
         )
 
     def _check_every_function_built(self) -> None:
@@ -89,6 +123,12 @@ class BillingStack(Stack):
             CfnOutput(
                 self, bucket_spec.id + "BucketName", value=name, description=bucket_spec.env_var
             )
+        for queue_spec in spec.QUEUES:
+            if queue_spec.env_var:
+                url = self.queues.by_id[queue_spec.id].queue_url
+                CfnOutput(
+                    self, queue_spec.id + "QueueUrl", value=url, description=queue_spec.env_var
+                )
         CfnOutput(
             self,
             spec.INVOICE_RUN.id + "StateMachineArn",

@@ -44,7 +44,7 @@ def in_process(settings: dict[str, str] | None = None) -> Iterator[LocalStack]:
     clean = {key: "" for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE") if key in os.environ}
     with environment(_BASE_ENVIRONMENT), _without(clean), mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
         lambda_runtime.install()
-        stack = provision(client_factory(), local_stack(settings))
+        stack = provision(client_factory(), local_stack(settings), poll_queues=False)
         with environment(stack.exports()):
             yield stack
 
@@ -72,7 +72,14 @@ def server(
         try:
             requests.post(f"{endpoint}/moto-api/config", json=MOTO_CONFIG, timeout=10)
             lambda_runtime.install(endpoint_url=endpoint)
-            stack = provision(client_factory(endpoint), local_stack(settings))
+            stack = provision(client_factory(endpoint), local_stack(settings), poll_queues=False)
             yield stack, endpoint
         finally:
             moto_server.stop()
+
+
+def sent_emails() -> list[Any]:
+    """What SES accepted in this process's moto (v1 and v2 alike), oldest first."""
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[ACCOUNT][REGION].sent_messages)

@@ -16,6 +16,7 @@ import functools
 import importlib
 import io
 import json
+import logging
 import sys
 import threading
 import time
@@ -153,6 +154,7 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
         with environment(function_environment), _captured_stdout() as logs:
             handler, module = _resolve_handler(str(self.handler))
             _cold_start_if_reconfigured(module, function_environment)
+            _own_shared_loggers(module)
             result, errored = _call(handler, payload, context)
 
     output = logs.getvalue()
@@ -200,6 +202,22 @@ def _captured_stdout() -> Iterator[io.StringIO]:
         _installed["stdout"] = proxy
     with proxy.capture() as buffer, contextlib.redirect_stdout(proxy):
         yield buffer
+
+
+def _own_shared_loggers(module: ModuleType) -> None:
+    """Hand the ``shared`` loggers to the invoked function's logger.
+
+    Each handler module points the ``shared`` loggers at its own powertools logger when it is
+    imported. On Lambda every function has a process of its own; here the module imported last
+    would label the shared modules' records of every function with its service name.
+    """
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+
+    source = getattr(module, "logger", None)
+    if not isinstance(source, Logger) or logging.getLogger("shared").handlers == source.handlers:
+        return
+    copy_config_to_registered_loggers(source_logger=source, include={"shared"})
 
 
 def _cold_start_if_reconfigured(module: ModuleType, environment: dict[str, str]) -> None:

@@ -31,6 +31,7 @@ class LocalStack:
 
     table_names: dict[str, str]
     bucket_names: dict[str, str]
+    queue_urls: dict[str, str] = field(default_factory=dict)
     function_arns: dict[str, str] = field(default_factory=dict)
     state_machine_arns: dict[str, str] = field(default_factory=dict)
     function_environment: dict[str, str] = field(default_factory=dict)
@@ -59,22 +60,36 @@ def local_stack(settings: dict[str, str] | None = None) -> LocalStack:
     return stack
 
 
-def provision(clients: Any, stack: LocalStack) -> LocalStack:
-    """Create every resource; ``clients(name)`` gives a boto3 client for a service."""
+def provision(clients: Any, stack: LocalStack, *, poll_queues: bool = True) -> LocalStack:
+    """Create every resource; ``clients(name)`` gives a boto3 client for a service.
+
+    ``poll_queues=False`` creates the queue event sources disabled, for an endpoint whose own
+    polling cannot be used (moto: see localaws/queue_poller.py, which polls instead).
+    """
     for table in spec.TABLES:
         create_table(clients("dynamodb"), table)
     for bucket in spec.BUCKETS:
         create_bucket(clients("s3"), bucket)
+    for queue in spec.QUEUES:
+        stack.queue_urls[queue.id] = create_queue(clients("sqs"), queue, stack.queue_urls)
+    stack.function_environment |= spec.queue_environment(stack.queue_urls)
+    verify_sender(clients("ses"), stack.function_environment["BILLING_MAIL_FROM"])
 
     role_arn = create_role(clients("iam"))
     for function in spec.FUNCTIONS:
         stack.function_arns[function.id] = _function(
             clients("lambda"), function, role_arn, stack.function_environment
         )
+    for source in spec.EVENT_SOURCES:
+        _event_source(clients("lambda"), clients("sqs"), source, stack, enabled=poll_queues)
     for machine in spec.STATE_MACHINES:
         stack.state_machine_arns[machine.id] = _state_machine(
             clients("stepfunctions"), machine, role_arn, stack.function_arns
         )
+    for function in spec.FUNCTIONS:
+        _give_state_machines(clients("lambda"), function, stack)
+    for schedule in spec.SCHEDULES:
+        _schedule(clients("scheduler"), schedule, role_arn, stack.function_arns)
     return stack
 
 
@@ -139,6 +154,33 @@ def create_bucket(s3: Any, bucket: spec.BucketSpec) -> None:
     )
 
 
+def create_queue(sqs: Any, queue: spec.QueueSpec, queue_urls: dict[str, str]) -> str:
+    """The queue with its redrive policy; its dead-letter queue must be in ``queue_urls``."""
+    attributes = {
+        "VisibilityTimeout": str(queue.visibility_timeout_seconds),
+        "MessageRetentionPeriod": str(queue.retention_days * 24 * 3600),
+        "SqsManagedSseEnabled": "true",
+    }
+    if queue.dead_letter_queue is not None:
+        target = queue_arn(sqs, queue_urls[queue.dead_letter_queue.id])
+        attributes["RedrivePolicy"] = json.dumps(
+            {"deadLetterTargetArn": target, "maxReceiveCount": queue.max_receive_count}
+        )
+    url: str = sqs.create_queue(QueueName=queue.local_name, Attributes=attributes)["QueueUrl"]
+    return url
+
+
+def queue_arn(sqs: Any, queue_url: str) -> str:
+    response = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    arn: str = response["Attributes"]["QueueArn"]
+    return arn
+
+
+def verify_sender(ses: Any, mail_from: str) -> None:
+    """SES refuses to send from an identity it has not verified; locally, verifying is a call."""
+    ses.verify_email_identity(EmailAddress=mail_from)
+
+
 def create_role(iam: Any, *, name: str = "billing-local") -> str:
     response = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(_TRUST_POLICY))
     arn: str = response["Role"]["Arn"]
@@ -171,7 +213,32 @@ def _function(
         },
     )
     arn: str = response["FunctionArn"]
+    if function.reserved_concurrency is not None:
+        lambda_client.put_function_concurrency(
+            FunctionName=function.local_name,
+            ReservedConcurrentExecutions=function.reserved_concurrency,
+        )
     return arn
+
+
+def _event_source(
+    lambda_client: Any,
+    sqs: Any,
+    source: spec.EventSourceSpec,
+    stack: LocalStack,
+    *,
+    enabled: bool,
+) -> None:
+    lambda_client.create_event_source_mapping(
+        Enabled=enabled,
+        EventSourceArn=queue_arn(sqs, stack.queue_urls[source.queue_id]),
+        FunctionName=stack.function_arns[source.function_id],
+        BatchSize=source.batch_size,
+        FunctionResponseTypes=(
+            ["ReportBatchItemFailures"] if source.report_batch_item_failures else []
+        ),
+        ScalingConfig={"MaximumConcurrency": source.maximum_concurrency},
+    )
 
 
 def _state_machine(
@@ -188,3 +255,38 @@ def _state_machine(
     )
     arn: str = response["stateMachineArn"]
     return arn
+
+
+def _give_state_machines(
+    lambda_client: Any, function: spec.FunctionSpec, stack: LocalStack
+) -> None:
+    """Functions that start executions learn the state machine once it exists, as in the stack."""
+    for machine_id in function.starts_state_machines:
+        lambda_client.update_function_configuration(
+            FunctionName=function.local_name,
+            Environment={
+                "Variables": stack.function_environment
+                | {
+                    "POWERTOOLS_SERVICE_NAME": function.component,
+                    spec.STATE_MACHINE_ENV_VAR: stack.state_machine_arns[machine_id],
+                }
+            },
+        )
+
+
+def _schedule(
+    scheduler: Any, schedule: spec.ScheduleSpec, role_arn: str, function_arns: dict[str, str]
+) -> None:
+    """Recorded for parity with the stack; the embedded AWS never fires schedules."""
+    scheduler.create_schedule(
+        Name=schedule.local_name,
+        Description=schedule.description,
+        ScheduleExpression=schedule.expression,
+        ScheduleExpressionTimezone=schedule.timezone,
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={
+            "Arn": function_arns[schedule.function_id],
+            "RoleArn": role_arn,
+            "Input": '{"scheduled_time": "<aws.scheduler.scheduled-time>"}',
+        },
+    )

@@ -19,12 +19,20 @@ class Settings(BaseSettings):
     control_table: str = Field(min_length=3)
     archive_bucket: str = Field(min_length=3)
     work_bucket: str = Field(min_length=3)
+    # Only the function that starts runs on a schedule is given the state machine.
+    invoice_run_state_machine: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:states:")
 
     shard_count: int = Field(default=64, ge=1, le=100_000)
     retention_years: int = Field(default=8, ge=1, le=30)
     invoice_prefix: str = Field(default="RE", pattern=r"^[A-Z]{1,6}$")
     credit_note_prefix: str = Field(default="GS", pattern=r"^[A-Z]{1,6}$")
     payment_term_days: int = Field(default=14, ge=0, le=120)
+
+    # Delivery: the queue issued invoices are announced on (unset: the run announces nothing),
+    # the SES identity e-mails come from, and the customer portal the e-mails link to.
+    delivery_queue: str | None = None
+    mail_from: str | None = None
+    portal_url: str = "https://kundenportal.example"
 
     seller_name: str
     seller_street: str

@@ -12,7 +12,11 @@ from shared.storage.dynamodb import DynamoContracts, DynamoDocuments, DynamoNumb
 from shared.storage.s3 import S3Archive, S3WorkStore
 
 if TYPE_CHECKING:
+    from shared.delivery.adapters import SqsDeliveryQueue
+    from shared.delivery.print_batch import PrintBatches
+    from shared.delivery.service import DeliveryService
     from shared.invoicing.service import InvoiceRunService
+    from shared.invoicing.starter import RunStarter
 
 _CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10}, max_pool_connections=32)
 
@@ -48,4 +52,64 @@ def invoice_run_service(settings: Settings) -> InvoiceRunService:
             retention_years=settings.retention_years,
             shard_count=settings.shard_count,
         ),
+        deliveries=delivery_queue(settings),
+        printer=print_batches(settings, dynamodb=dynamodb, s3=s3),
+    )
+
+
+def delivery_queue(settings: Settings) -> SqsDeliveryQueue | None:
+    """Where issued invoices are announced; None when no queue is configured."""
+    from shared.delivery.adapters import SqsDeliveryQueue
+
+    if not settings.delivery_queue:
+        return None
+    return SqsDeliveryQueue(client("sqs"), settings.delivery_queue)
+
+
+def print_batches(
+    settings: Settings, *, dynamodb: Any | None = None, s3: Any | None = None
+) -> PrintBatches:
+    from shared.delivery.adapters import DynamoDeliveryLog, S3PrintBatches
+    from shared.delivery.print_batch import PrintBatches  # keeps pypdf out of the others
+
+    s3 = s3 or client("s3")
+    return PrintBatches(
+        log=DynamoDeliveryLog(dynamodb or client("dynamodb"), settings.documents_table),
+        archive=S3Archive(s3, settings.archive_bucket),
+        store=S3PrintBatches(s3, settings.work_bucket),
+    )
+
+
+def delivery_service(settings: Settings) -> DeliveryService:
+    from shared.delivery.adapters import DynamoDeliveryLog, DynamoIssuedInvoices, SesMailer
+    from shared.delivery.mail import Letterhead
+    from shared.delivery.service import DeliveryService
+
+    if not settings.mail_from:
+        raise ValueError("BILLING_MAIL_FROM is not set: the SES identity invoices are sent from")
+    dynamodb = client("dynamodb")
+    return DeliveryService(
+        mailer=SesMailer(client("sesv2")),
+        log=DynamoDeliveryLog(dynamodb, settings.documents_table),
+        invoices=DynamoIssuedInvoices(dynamodb, settings.documents_table),
+        archive=document_archive(settings),
+        letterhead=Letterhead(
+            sender=settings.mail_from,
+            sender_name=settings.seller_name,
+            portal_url=settings.portal_url,
+        ),
+    )
+
+
+def run_starter(settings: Settings) -> RunStarter:
+    from shared.invoicing.starter import RunStarter
+    from shared.storage.stepfunctions import StepFunctionsExecutions
+
+    if settings.invoice_run_state_machine is None:
+        raise ValueError("BILLING_INVOICE_RUN_STATE_MACHINE is not set")
+    return RunStarter(
+        executions=StepFunctionsExecutions(
+            client("stepfunctions"), settings.invoice_run_state_machine
+        ),
+        runs=DynamoRuns(client("dynamodb"), settings.control_table),
     )

@@ -10,6 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import bundling, spec
@@ -32,6 +33,10 @@ TABLE_WRITE_ACTIONS = (
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
 )
+# For tables a function only reads and writes single items of, by key.
+ITEM_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem")
+# SendMessageBatch is authorized by sqs:SendMessage.
+QUEUE_SEND_ACTIONS = ("sqs:SendMessage",)
 OBJECT_READ_ACTIONS = ("s3:GetObject",)
 OBJECT_WRITE_ACTIONS = ("s3:PutObject",)
 # A PUT that carries an Object Lock retention needs this besides s3:PutObject.
@@ -48,6 +53,7 @@ class BillingFunction(Construct):
         runtime: FunctionRuntime,
         tables: Mapping[str, dynamodb.ITable],
         buckets: Mapping[str, s3.IBucket],
+        queues: Mapping[str, sqs.IQueue] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.spec = function_spec
@@ -64,6 +70,8 @@ class BillingFunction(Construct):
         self._grant_logs()
         self._grant_tables(tables)
         self._grant_buckets(buckets)
+        self._grant_items(tables)
+        self._grant_queues(queues or {})
 
     def _function(self, runtime: FunctionRuntime) -> lambda_.Function:
         function_spec = self.spec
@@ -82,6 +90,7 @@ class BillingFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             role=self.role,
+            reserved_concurrent_executions=function_spec.reserved_concurrency,
         )
         acknowledge(
             function,
@@ -131,6 +140,22 @@ class BillingFunction(Construct):
                 self.role,
                 f"AwsSolutions-IAM5[Resource::<{logical_id(bucket)}.Arn>/*]",
                 "object keys hold customer, document or run ids that the code derives at run time",
+            )
+
+    def _grant_items(self, tables: Mapping[str, dynamodb.ITable]) -> None:
+        for table_id in sorted(self.spec.item_tables):
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=list(ITEM_ACTIONS), resources=[tables[table_id].table_arn]
+                )
+            )
+
+    def _grant_queues(self, queues: Mapping[str, sqs.IQueue]) -> None:
+        for queue_id in sorted(self.spec.sends_to_queues):
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=list(QUEUE_SEND_ACTIONS), resources=[queues[queue_id].queue_arn]
+                )
             )
 
 

@@ -70,6 +70,28 @@ class RateTotal(BaseModel):
     category_code: str = "S"
 
 
+class PostDocument(BaseModel):
+    """An issued invoice of a customer who gets post: it goes into the run's print batch."""
+
+    model_config = ConfigDict(frozen=True)
+
+    customer_id: str
+    number: str
+    pdf_key: str
+
+
+class DeliveryFigures(BaseModel):
+    """What the run handed to delivery: e-mails queued and the execution's print batch."""
+
+    model_config = ConfigDict(frozen=True)
+
+    emails_announced: int = 0
+    post_documents: int = 0
+    print_batch: str | None = None
+    printed: int = 0
+    print_pages: int = 0
+
+
 class ShardResult(BaseModel):
     """What one shard of a run billed, counted from the shard's records, so a retry reports all."""
 
@@ -88,6 +110,9 @@ class ShardResult(BaseModel):
     numbers: tuple[str, ...] = ()
     voids: tuple[VoidNumber, ...] = ()
     failed: tuple[Failure, ...] = ()
+    # Delivery: e-mails announced on the queue, and the shard's invoices that go by post.
+    announced: int = 0
+    post: tuple[PostDocument, ...] = ()
 
 
 class RunReport(BaseModel):
@@ -113,6 +138,7 @@ class RunReport(BaseModel):
     void_numbers: tuple[VoidNumber, ...]
     failed: tuple[Failure, ...]
     seconds: Decimal | None = None
+    delivery: DeliveryFigures = DeliveryFigures()
 
 
 def combine_rates(groups: Sequence[RateTotal]) -> tuple[RateTotal, ...]:
@@ -158,4 +184,8 @@ def build_report(
         last_number=numbers[-1] if numbers else None,
         void_numbers=tuple(v for r in results for v in r.voids),
         failed=failed,
+        delivery=DeliveryFigures(
+            emails_announced=sum(r.announced for r in results),
+            post_documents=sum(len(r.post) for r in results),
+        ),
     )

@@ -17,6 +17,9 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.catalog import Catalog, shipped_catalog
+from shared.customers import Customer
+from shared.delivery.plan import IssuedNumber, plan_delivery
+from shared.delivery.ports import DeliveryQueue, PrintRun
 from shared.invoicing.compose import compose_invoice
 from shared.invoicing.model import Invoice, InvoiceDraft, Seller, document_key
 from shared.invoicing.numbering import Assignment, NumberBlock, range_key
@@ -102,6 +105,9 @@ class InvoiceRunService:
     policy: RunPolicy
     render: Callable[[Invoice], bytes] = render_invoice
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # Delivery: the queue e-mail invoices are announced on, and the print batch of post invoices.
+    deliveries: DeliveryQueue | None = None
+    printer: PrintRun | None = None
 
     def prepare(self, request: PrepareRequest, *, execution: str) -> dict[str, Any]:
         """Fix what the run bills and write the manifest of shards the map reads."""
@@ -143,7 +149,7 @@ class InvoiceRunService:
         if request.dry_run:
             result = _dry_result(request, len(snapshot.customers), drafts, failures)
         else:
-            result = self._issue_all(request, len(snapshot.customers), billed, drafts, failures)
+            result = self._issue_all(request, snapshot, billed, drafts, failures)
 
         self.runs.save_shard_result(request.execution, result)
         return result
@@ -151,6 +157,7 @@ class InvoiceRunService:
     def finalize(self, request: FinalizeRequest) -> RunReport:
         results = self.runs.shard_results(request.run_id, request.execution)
         report = build_report(request=request, shards_total=request.shards, results=results)
+        report = self._print(request, results, report)
         run = self.runs.get_run(request.run_id) or {}
         if run.get("started_at"):
             started = datetime.fromisoformat(run["started_at"])
@@ -188,7 +195,7 @@ class InvoiceRunService:
     def _issue_all(
         self,
         request: ShardRequest,
-        customers: int,
+        snapshot: ShardSnapshot,
         billed: dict[str, BilledMarker],
         drafts: dict[str, InvoiceDraft],
         failures: list[Failure],
@@ -209,7 +216,47 @@ class InvoiceRunService:
         earlier_voids = self.ranges.voided(number_range, request.run_id, request.shard)
         self._void_unused(blocks, assignment, markers, set(earlier_voids))
         voided = self.ranges.voided(number_range, request.run_id, request.shard)
-        return _live_result(request, customers, markers, issued, failures, voided)
+        result = _live_result(request, len(snapshot.customers), markers, issued, failures, voided)
+        return self._hand_over(request, snapshot.customers, markers, blocks, result)
+
+    def _hand_over(
+        self,
+        request: ShardRequest,
+        customers: list[Customer],
+        markers: dict[str, BilledMarker],
+        blocks: list[NumberBlock],
+        result: ShardResult,
+    ) -> ShardResult:
+        """Announce every e-mail invoice of the run in this shard (again, on a retry: the sender
+        sends each once); list the post invoices for the print batch."""
+        issue_dates = {n: b.issue_date for b in blocks for n in b.assignment().values()}
+        issued = [IssuedNumber(m.customer_id, m.number, m.run_id) for m in markers.values()]
+        plan = plan_delivery(request.run_id, customers, issued, issue_dates)
+        if plan.unplanned:
+            logger.error(
+                "invoices without customer or issue date left undelivered",
+                extra={"run_id": request.run_id, "numbers": list(plan.unplanned)},
+            )
+        announced = 0
+        if self.deliveries is not None and plan.emails:
+            self.deliveries.announce(plan.emails)
+            announced = len(plan.emails)
+        return result.model_copy(update={"announced": announced, "post": plan.post})
+
+    def _print(
+        self, request: FinalizeRequest, results: list[ShardResult], report: RunReport
+    ) -> RunReport:
+        """The execution's print batch of post invoices not printed before; none in a dry run."""
+        if request.dry_run or self.printer is None:
+            return report
+        documents = [document for result in results for document in result.post]
+        batch = self.printer.print_run(request.run_id, request.execution, documents)
+        if batch is None:
+            return report
+        delivery = report.delivery.model_copy(
+            update={"print_batch": batch.key, "printed": batch.invoices, "print_pages": batch.pages}
+        )
+        return report.model_copy(update={"delivery": delivery})
 
     def _blocks_covering(
         self, request: ShardRequest, number_range: str, customer_ids: list[str]

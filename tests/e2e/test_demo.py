@@ -54,6 +54,14 @@ def test_the_demo_bills_every_customer_and_writes_pdfs_and_a_report(tmp_path: Pa
     assert "Rechnungsbetrag" in text
     assert "invoice run" in finished.stdout
     assert "0 new invoices" in finished.stdout
+    delivery = report["delivery"]
+    printed = delivery["print_batch_invoices"]
+    assert delivery["emails_sent"] == delivery["emails_accepted_by_ses"] == 40 - printed
+    assert delivery["failed"] == []
+    assert delivery["rerun"]["emails_accepted_by_ses"] == 0
+    if printed:
+        batch = PdfReader(delivery["print_batch_file"])
+        assert len(batch.pages) == delivery["print_batch_pages"] >= printed
 
 
 def test_the_demo_refuses_a_malformed_period_naming_the_option(tmp_path: Path) -> None:

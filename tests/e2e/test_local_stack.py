@@ -177,3 +177,25 @@ def test_finance_cancels_an_invoice_through_the_cli(local_stack: dict[str, str])
     assert f"was already cancelled by {document['number']}" in again.stdout
     assert malformed.returncode == 2
     assert "NUMBER" in malformed.stderr
+
+
+def test_the_paced_sender_works_the_queue_off_beside_the_running_stack(
+    local_stack: dict[str, str],
+) -> None:
+    """The worker's announcements reach the sender without a nested invocation (no deadlock)."""
+    started = _billing(local_stack, "run", "start", "--period", "2026-11", "--wait")
+    assert started.returncode == 0, started.stderr
+
+    deadline = time.monotonic() + 60
+    while True:
+        shown = _billing(local_stack, "run", "delivery", "run-2026-11", "--json")
+        assert shown.returncode == 0, shown.stderr
+        figures = json.loads(shown.stdout)
+        if figures["emails_sent"] + figures["printed"] == 12 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+
+    assert figures["failed"] == []
+    assert figures["emails_sent"] + figures["printed"] == 12
+    table = _billing(local_stack, "run", "delivery", "run-2026-11")
+    assert "e-mails sent" in table.stdout

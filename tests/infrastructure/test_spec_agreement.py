@@ -140,17 +140,118 @@ def test_functions_get_the_spec_environment(synthesized: Synthesized) -> None:
         table_names={table.id: table.id for table in spec.TABLES},
         bucket_names={bucket.id: bucket.id for bucket in spec.BUCKETS},
         settings=spec.default_settings(),
+        queue_urls={queue.id: queue.id for queue in spec.QUEUES},
     )
     components = {function.handler: function.component for function in spec.FUNCTIONS}
+    starters = {function.handler for function in spec.FUNCTIONS if function.starts_state_machines}
     resources = {table.env_var: table.id + "TableName" for table in spec.TABLES}
     resources |= {bucket.env_var: bucket.id + "BucketName" for bucket in spec.BUCKETS}
+    resources |= {queue.env_var: queue.id + "QueueUrl" for queue in spec.QUEUES if queue.env_var}
 
     for resource in synthesized.resources("AWS::Lambda::Function").values():
         properties = resource["Properties"]
         variables = properties["Environment"]["Variables"]
-        assert set(variables) == set(expected) | {"POWERTOOLS_SERVICE_NAME"}
+        starts = {spec.STATE_MACHINE_ENV_VAR} if properties["Handler"] in starters else set()
+        assert set(variables) == set(expected) | {"POWERTOOLS_SERVICE_NAME"} | starts
         assert variables["POWERTOOLS_SERVICE_NAME"] == components[properties["Handler"]]
         for env_var, output_id in resources.items():
             assert variables[env_var] == {"Ref": synthesized.output_ref(output_id)}
         settings = {key: variables[key] for key in spec.default_settings()}
         assert settings == spec.default_settings()
+
+
+def queue_logical_id(synthesized: Synthesized, queue: spec.QueueSpec) -> str:
+    construct = synthesized.stack.queues.by_id[queue.id]
+    return logical_id_of(synthesized, construct)
+
+
+def logical_id_of(synthesized: Synthesized, construct: Any) -> str:
+    resource = construct.node.default_child
+    return str(synthesized.stack.get_logical_id(resource))
+
+
+@pytest.mark.parametrize("queue", spec.QUEUES, ids=lambda queue: queue.id)
+def test_queues_match_spec(synthesized: Synthesized, queue: spec.QueueSpec) -> None:
+    properties = synthesized.template["Resources"][queue_logical_id(synthesized, queue)][
+        "Properties"
+    ]
+
+    assert properties.get("VisibilityTimeout", 30) == queue.visibility_timeout_seconds
+    assert properties["MessageRetentionPeriod"] == queue.retention_days * 24 * 3600
+    if queue.dead_letter_queue is None:
+        assert "RedrivePolicy" not in properties
+    else:
+        dead_letters = queue_logical_id(synthesized, queue.dead_letter_queue)
+        assert properties["RedrivePolicy"] == {
+            "deadLetterTargetArn": {"Fn::GetAtt": [dead_letters, "Arn"]},
+            "maxReceiveCount": queue.max_receive_count,
+        }
+    if queue.env_var:
+        assert synthesized.output_ref(queue.id + "QueueUrl") == queue_logical_id(synthesized, queue)
+
+
+def test_event_sources_match_spec(synthesized: Synthesized) -> None:
+    function_ids = function_ids_by_logical_id(synthesized)
+    deployed = {
+        (
+            resource["Properties"]["EventSourceArn"]["Fn::GetAtt"][0],
+            function_ids[resource["Properties"]["FunctionName"]["Ref"]],
+        ): resource["Properties"]
+        for resource in synthesized.resources("AWS::Lambda::EventSourceMapping").values()
+    }
+    queues = {queue.id: queue for queue in spec.QUEUES}
+
+    assert len(deployed) == len(spec.EVENT_SOURCES)
+    for source in spec.EVENT_SOURCES:
+        queue_id = queue_logical_id(synthesized, queues[source.queue_id])
+        properties = deployed[(queue_id, source.function_id)]
+        assert properties["BatchSize"] == source.batch_size
+        assert properties["ScalingConfig"] == {"MaximumConcurrency": source.maximum_concurrency}
+        responses = ["ReportBatchItemFailures"] if source.report_batch_item_failures else None
+        assert properties.get("FunctionResponseTypes") == responses
+
+
+def test_reserved_concurrency_matches_spec(synthesized: Synthesized) -> None:
+    deployed = {
+        resource["Properties"]["Handler"]: resource["Properties"]
+        for resource in synthesized.resources("AWS::Lambda::Function").values()
+    }
+
+    for function in spec.FUNCTIONS:
+        reserved = deployed[function.handler].get("ReservedConcurrentExecutions")
+        assert reserved == function.reserved_concurrency, function.id
+
+
+def test_the_schedules_match_spec(synthesized: Synthesized) -> None:
+    deployed = list(synthesized.resources("AWS::Scheduler::Schedule").values())
+    functions = synthesized.resources("AWS::Lambda::Function")
+
+    assert len(deployed) == len(spec.SCHEDULES) == 1
+    schedule_spec = spec.MONTHLY_INVOICE_RUN
+    properties = deployed[0]["Properties"]
+    assert properties["ScheduleExpression"] == schedule_spec.expression
+    assert properties["ScheduleExpressionTimezone"] == schedule_spec.timezone
+    target_id = properties["Target"]["Arn"]["Fn::GetAtt"][0]
+    handler = functions[target_id]["Properties"]["Handler"]
+    assert handler == spec.INVOICE_SCHEDULE.handler
+    assert json.loads(properties["Target"]["Input"]) == {
+        "scheduled_time": "<aws.scheduler.scheduled-time>"
+    }
+
+
+def test_the_schedule_function_may_start_only_the_invoice_run(synthesized: Synthesized) -> None:
+    statements = [
+        statement
+        for policy in synthesized.resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "states:StartExecution" in _listed(statement["Action"])
+        and "states:ListExecutions" in _listed(statement["Action"])
+    ]
+
+    (state_machine_id,) = synthesized.resources("AWS::StepFunctions::StateMachine")
+    assert len(statements) == 1
+    assert statements[0]["Resource"] == {"Ref": state_machine_id}
+
+
+def _listed(actions: str | list[str]) -> list[str]:
+    return [actions] if isinstance(actions, str) else actions

@@ -1,0 +1,12 @@
+"""Hypothesis draws the same examples on every run, so CI is deterministic.
+
+``HYPOTHESIS_PROFILE=thorough`` draws many more examples, at random, for a search by hand.
+"""
+
+import os
+
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+settings.register_profile("thorough", max_examples=2_000, database=None, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
