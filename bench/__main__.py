@@ -201,10 +201,10 @@ class RunFigures:
     def shares(self) -> list[Figure]:
         """Wall time of the run split four ways; invocations run one at a time."""
         probe = self.probe
-        emulator = probe.api_seconds_in_handlers
-        ours = probe.handler_seconds - emulator
-        runtime = probe.invoke_seconds - probe.handler_seconds
-        around = self.seconds - probe.invoke_seconds
+        emulator = probe.emulator_seconds
+        ours = probe.our_seconds
+        runtime = probe.runtime_seconds
+        around = self.seconds - probe.invoked_seconds
         parts = {
             "inside the emulator (DynamoDB, S3 calls of handlers)": emulator,
             "our code (handlers minus their AWS calls)": ours,
@@ -234,7 +234,7 @@ class RunFigures:
         """What the cost and scale model needs, per invoice."""
         probe = self.probe
         item = max(probe.invoice_item_bytes, default=0)
-        ours = probe.handler_seconds - probe.api_seconds_in_handlers
+        ours = probe.our_seconds
         return [
             Figure(
                 "our code per invoice (handlers minus AWS calls)", self.per_invoice_ms(ours), "ms"
@@ -245,7 +245,9 @@ class RunFigures:
             ),
             Figure("s3 puts per invoice", self.per_invoice(probe.s3_puts), "PUTs"),
             Figure(
-                "aws api calls per invoice", self.per_invoice(probe.api_calls_in_handlers), "calls"
+                "aws api calls per invoice",
+                self.per_invoice(sum(probe.api_calls.values())),
+                "calls",
             ),
             Figure("invoice item size (mean)", mean(probe.invoice_item_bytes), "B"),
             Figure("invoice item size (max)", item, "B"),

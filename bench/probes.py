@@ -1,16 +1,20 @@
 """Where the time of a run on the embedded AWS goes: inside moto, inside our handlers, or around.
 
-While installed, a probe times every botocore API call (in process, that is moto's work) and
-every Lambda handler call of the in-process runtime. A thread-local flag tells the calls our
-handlers make from the calls of the Step Functions executor and the benchmark itself; nested
-calls (moto's executor invoking a Lambda that calls DynamoDB) are counted once, at the outside.
+While installed, a probe times every Lambda invocation of the in-process runtime, the handler
+call inside it, and every botocore API call made during an invocation (in process, an API call
+is moto's work). Times are exclusive: an API call that invokes a function (an SQS event source)
+does not count the handler's time as moto's, and a handler does not count its API calls as ours.
+Invocations run one at a time behind the runtime's lock; the time spent waiting for that lock is
+left out, so the parts add up to the time invocations held the process.
+
+API calls of the Step Functions executor itself (outside any invocation) are not counted here;
+they are part of the run's wall time minus the invocations.
 """
 
 from __future__ import annotations
 
 import contextlib
 import cProfile
-import json
 import threading
 import time
 from collections import Counter, defaultdict
@@ -24,16 +28,18 @@ from moto.awslambda.models import LambdaFunction
 
 from localaws import lambda_runtime
 
-_WRITES_PER_OPERATION = {"PutItem": 1, "UpdateItem": 1, "DeleteItem": 1}
+_SINGLE_WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
 
 
 @dataclass
 class Probe:
-    """Seconds and counts, summed over all threads since the probe was installed."""
+    """Exclusive seconds and counts, summed over all threads since the probe was installed."""
 
-    handler_seconds: float = 0.0
-    invoke_seconds: float = 0.0
-    invocations: int = 0
+    invocations: Counter[str] = field(default_factory=Counter)
+    invoked_seconds: float = 0.0
+    runtime_seconds: float = 0.0
+    lock_wait_seconds: float = 0.0
+    handler_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     api_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     api_calls: Counter[str] = field(default_factory=Counter)
     dynamodb_writes: int = 0
@@ -45,40 +51,57 @@ class Probe:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
-    def api_seconds_in_handlers(self) -> float:
+    def emulator_seconds(self) -> float:
         return sum(self.api_seconds.values())
 
     @property
-    def api_calls_in_handlers(self) -> int:
+    def our_seconds(self) -> float:
+        return sum(self.handler_seconds.values())
+
+    @property
+    def api_call_count(self) -> int:
         return sum(self.api_calls.values())
+
+    def api_calls_of(self, function: str) -> int:
+        return sum(n for name, n in self.api_calls.items() if name.startswith(f"{function} "))
+
+    def _frames(self) -> list[list[float]]:
+        frames: list[list[float]] | None = getattr(self._local, "frames", None)
+        if frames is None:
+            frames = self._local.frames = []
+        return frames
+
+    def _timed(self, call: Callable[[], Any], record: Callable[[float, float], None]) -> Any:
+        """Run ``call`` in a frame; ``record(elapsed, exclusive)`` once it ended."""
+        frames = self._frames()
+        frame = [0.0]
+        frames.append(frame)
+        started = time.perf_counter()
+        try:
+            return call()
+        finally:
+            elapsed = time.perf_counter() - started
+            frames.pop()
+            if frames:
+                frames[-1][0] += elapsed
+            with self._lock:
+                record(elapsed, elapsed - frame[0])
 
     def _api_call(
         self, original: Callable[..., Any], client: Any, operation: str, params: Any
     ) -> Any:
-        local = self._local
-        if getattr(local, "depth", 0):
+        if not self._frames():
             return original(client, operation, params)
 
-        local.depth = 1
-        started = time.perf_counter()
-        try:
-            return original(client, operation, params)
-        finally:
-            seconds = time.perf_counter() - started
-            local.depth = 0
-            self._count(client, operation, params, seconds, getattr(local, "handler", False))
-
-    def _count(
-        self, client: Any, operation: str, params: Any, seconds: float, in_handler: bool
-    ) -> None:
         service = client.meta.service_model.service_name
-        with self._lock:
-            if not in_handler:
-                return
-            name = f"{service} {operation}"
-            self.api_seconds[name] += seconds
+        name = f"{getattr(self._local, 'function', '?')} {service} {operation}"
+
+        def record(_: float, exclusive: float) -> None:
+            self.api_seconds[name] += exclusive
             self.api_calls[name] += 1
             self._count_writes(service, operation, params)
+
+        return self._timed(lambda: original(client, operation, params), record)
 
     def _count_writes(self, service: str, operation: str, params: dict[str, Any]) -> None:
         if service == "dynamodb":
@@ -89,32 +112,67 @@ class Probe:
         elif service == "s3" and operation == "PutObject":
             self.s3_puts += 1
             if params.get("ContentType") == "application/pdf":
-                self.pdf_bytes.append(len(params["Body"]))
+                self.pdf_bytes.append(_body_size(params["Body"]))
 
     def _invoke(self, original: Callable[..., Any], function: Any, event: Any) -> Any:
-        started = time.perf_counter()
+        local = self._local
+        outermost = not self._frames()
+        caller, waited_before = getattr(local, "function", None), getattr(local, "waited", 0.0)
+        local.function, local.waited = _short(function.function_name), 0.0
+
+        def record(elapsed: float, exclusive: float) -> None:
+            waited = local.waited
+            self.invocations[local.function] += 1
+            self.runtime_seconds += exclusive - waited
+            self.lock_wait_seconds += waited
+            if outermost:
+                self.invoked_seconds += elapsed - waited
+
         try:
-            return original(function, event)
+            return self._timed(lambda: original(function, event), record)
         finally:
-            with self._lock:
-                self.invoke_seconds += time.perf_counter() - started
-                self.invocations += 1
+            local.function, local.waited = caller, waited_before
 
     def _handler(self, original: Callable[..., Any], *args: Any) -> Any:
-        local = self._local
-        local.handler, depth, local.depth = True, getattr(local, "depth", 0), 0
-        started = time.perf_counter()
-        if self.profile is not None:
+        function = getattr(self._local, "function", "?")
+
+        def record(_: float, exclusive: float) -> None:
+            self.handler_seconds[function] += exclusive
+
+        def call() -> Any:
+            if self.profile is None:
+                return original(*args)
             self.profile.enable()
-        try:
-            return original(*args)
-        finally:
-            if self.profile is not None:
+            try:
+                return original(*args)
+            finally:
                 self.profile.disable()
-            seconds = time.perf_counter() - started
-            local.handler, local.depth = False, depth
-            with self._lock:
-                self.handler_seconds += seconds
+
+        return self._timed(call, record)
+
+    def waited(self, seconds: float) -> None:
+        self._local.waited = getattr(self._local, "waited", 0.0) + seconds
+
+
+class _TimedLock:
+    """The runtime's invocation lock, telling the probe how long each acquisition waited."""
+
+    def __init__(self, lock: Any, probe: Probe) -> None:
+        self._inner = lock
+        self._probe = probe
+
+    def __enter__(self) -> bool:
+        started = time.perf_counter()
+        acquired: bool = self._inner.acquire()
+        self._probe.waited(time.perf_counter() - started)
+        return acquired
+
+    def __exit__(self, *exc: object) -> None:
+        self._inner.release()
+
+
+def _short(function_name: str) -> str:
+    return function_name.removeprefix("billing-invoice-").removeprefix("billing-")
 
 
 def _dynamodb_writes(operation: str, params: dict[str, Any]) -> int:
@@ -122,29 +180,42 @@ def _dynamodb_writes(operation: str, params: dict[str, Any]) -> int:
         return len(params["TransactItems"])
     if operation == "BatchWriteItem":
         return sum(len(requests) for requests in params["RequestItems"].values())
-    return _WRITES_PER_OPERATION.get(operation, 0)
+    return int(operation in _SINGLE_WRITES)
+
+
+def _body_size(body: Any) -> int:
+    """botocore turns a bytes body into a file-like object before the call is made."""
+    if isinstance(body, bytes | bytearray):
+        return len(body)
+    return int(body.getbuffer().nbytes)
 
 
 def dynamodb_item_size(item: dict[str, Any]) -> int:
-    """Bytes as DynamoDB bills them: attribute names plus values (strings UTF-8, numbers ~)."""
+    """Bytes as DynamoDB bills them: attribute names plus values (numbers roughly)."""
     return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
 
 
 def _value_size(value: dict[str, Any]) -> int:
     ((kind, inner),) = value.items()
-    if kind in {"S", "B"}:
-        return len(inner.encode() if isinstance(inner, str) else inner)
+    if kind == "S":
+        return len(inner.encode())
+    if kind == "B":
+        return len(inner)
     if kind == "N":
         digits = len(Decimal(inner).normalize().as_tuple().digits)
         return (digits + 1) // 2 + 1
     if kind in {"BOOL", "NULL"}:
         return 1
-    return len(json.dumps(inner)) + 3
+    if kind == "M":
+        return 3 + dynamodb_item_size(inner)
+    if kind == "L":
+        return 3 + sum(1 + _value_size(element) for element in inner)
+    return 3 + sum(len(str(element)) for element in inner)
 
 
 @contextlib.contextmanager
 def installed(*, profile: bool = False) -> Iterator[Probe]:
-    """Install a probe around botocore, moto's Lambda invoke and the handler call of the runtime.
+    """Install a probe around botocore, moto's Lambda invoke and the runtime's handler call.
 
     With ``profile``, cProfile records the handlers (invocations run one at a time).
     """
@@ -152,6 +223,7 @@ def installed(*, profile: bool = False) -> Iterator[Probe]:
     make_api_call = BaseClient._make_api_call
     invoke = LambdaFunction._invoke_lambda
     call = lambda_runtime._call
+    lock = lambda_runtime._invocation_lock
 
     def api_call(client: Any, operation: str, params: Any) -> Any:
         return probe._api_call(make_api_call, client, operation, params)
@@ -165,9 +237,11 @@ def installed(*, profile: bool = False) -> Iterator[Probe]:
     BaseClient._make_api_call = api_call  # type: ignore[method-assign]
     LambdaFunction._invoke_lambda = invoke_lambda  # type: ignore[method-assign]
     lambda_runtime._call = handler_call
+    lambda_runtime._invocation_lock = _TimedLock(lock, probe)  # type: ignore[assignment]
     try:
         yield probe
     finally:
         BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
         LambdaFunction._invoke_lambda = invoke  # type: ignore[method-assign]
         lambda_runtime._call = call
+        lambda_runtime._invocation_lock = lock

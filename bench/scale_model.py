@@ -47,6 +47,13 @@ class Quotas:
     log_bytes_per_invoice: int = 600
     # One delivery message per invoice, sent, received and deleted in batches of ten.
     sqs_requests_per_invoice: Decimal = Decimal("0.3")
+    # The paced sender, apart from the run: a claim and a final status per invoice, a read of
+    # the invoice, and its own time at 256 MB.
+    delivery_writes_per_invoice: int = 2
+    read_unit: Decimal = Decimal("0.00000019")
+    sender_ms_per_invoice: float = 60.0
+    sender_memory_gb: Decimal = Decimal("0.25")
+    retention_months: int = 9 * 12
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,8 @@ class ScaleModel:
     ceilings: list[Ceiling]
     minutes: float
     cost_lines: dict[str, Decimal]
-    storage_per_month: Decimal
+    delivery_lines: dict[str, Decimal]
+    storage_for_retention: Decimal
 
     @property
     def binding(self) -> Ceiling:
@@ -71,7 +79,13 @@ class ScaleModel:
 
     @property
     def cost_per_invoice(self) -> Decimal:
+        """What the run itself costs per invoice."""
         return sum(self.cost_lines.values(), Decimal(0))
+
+    @property
+    def cost_with_delivery_bookkeeping(self) -> Decimal:
+        """The run plus the sender's AWS charges other than SES's own price per e-mail."""
+        return self.cost_per_invoice + sum(self.delivery_lines.values(), Decimal(0))
 
 
 def write_units(item_bytes: int) -> int:
@@ -103,8 +117,12 @@ def model(measured: Measured, quotas: Quotas = Quotas()) -> ScaleModel:
         ceilings=ceilings,
         minutes=quotas.customers / slowest / 60,
         cost_lines=_costs(measured, quotas, units, worker_ms),
-        storage_per_month=_cents_fraction(
-            Decimal(measured.pdf_bytes) / Decimal(1024**3) * quotas.s3_gb_month
+        delivery_lines=_delivery_costs(quotas),
+        storage_for_retention=_cents_fraction(
+            Decimal(measured.pdf_bytes)
+            / Decimal(1024**3)
+            * quotas.s3_gb_month
+            * quotas.retention_months
         ),
     )
 
@@ -123,6 +141,16 @@ def _costs(measured: Measured, quotas: Quotas, units: int, worker_ms: float) -> 
         * quotas.transition,
         "SQS delivery messages": quotas.sqs_requests_per_invoice * quotas.sqs_request,
         "CloudWatch Logs": Decimal(quotas.log_bytes_per_invoice) / Decimal(1024**3) * quotas.log_gb,
+    }
+    return {name: _cents_fraction(value) for name, value in lines.items()}
+
+
+def _delivery_costs(quotas: Quotas) -> dict[str, Decimal]:
+    sender_seconds = Decimal(str(quotas.sender_ms_per_invoice)) / 1000
+    lines = {
+        "delivery status writes": quotas.delivery_writes_per_invoice * quotas.write_unit,
+        "invoice read by the sender": quotas.read_unit,
+        "sender Lambda": sender_seconds * quotas.sender_memory_gb * quotas.lambda_gb_second,
     }
     return {name: _cents_fraction(value) for name, value in lines.items()}
 

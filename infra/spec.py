@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 INFRA_DIR = Path(__file__).resolve().parent
 STATE_MACHINE_DIR = INFRA_DIR / "statemachine"
@@ -25,9 +25,19 @@ class Key:
 
 @dataclass(frozen=True)
 class IndexSpec:
+    """A global secondary index projecting its keys and ``attributes``, nothing else: every
+    write to the table writes the projection again, so a slim one keeps it at one write unit."""
+
     name: str
     partition_key: Key
     sort_key: Key | None = None
+    attributes: tuple[str, ...] = ()
+
+    def projection(self) -> dict[str, Any]:
+        """The index's Projection as the DynamoDB API states it."""
+        if not self.attributes:
+            return {"ProjectionType": "KEYS_ONLY"}
+        return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(self.attributes)}
 
 
 @dataclass(frozen=True)
@@ -146,8 +156,26 @@ DOCUMENTS = TableSpec(
     partition_key=Key("pk"),
     sort_key=Key("sk"),
     indexes=(
-        IndexSpec("by-number", Key("doc_number")),
-        IndexSpec("by-shard-period", Key("shard_period"), Key("customer_id")),
+        # A document by its number: the summary the archive lists, not the document itself.
+        IndexSpec(
+            "by-number",
+            Key("doc_number"),
+            attributes=(
+                "customer_id",
+                "document_type",
+                "issue_date",
+                "period",
+                "gross",
+                "pdf_key",
+            ),
+        ),
+        # The billed markers of a shard and period: what a worker needs to skip and to report.
+        IndexSpec(
+            "by-shard-period",
+            Key("shard_period"),
+            Key("customer_id"),
+            attributes=("run_id", "number", "net", "vat", "gross", "by_rate"),
+        ),
     ),
 )
 CONTROL = TableSpec(

@@ -114,7 +114,7 @@ def create_table(dynamodb: Any, table: spec.TableSpec) -> None:
             {
                 "IndexName": index.name,
                 "KeySchema": _key_schema(index.partition_key, index.sort_key),
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": index.projection(),
             }
             for index in table.indexes
         ]

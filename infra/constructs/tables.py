@@ -46,6 +46,11 @@ class Tables(Construct):
                 index_name=index.name,
                 partition_key=attribute(index.partition_key),
                 sort_key=optional_attribute(index.sort_key),
-                projection_type=dynamodb.ProjectionType.ALL,
+                projection_type=(
+                    dynamodb.ProjectionType.INCLUDE
+                    if index.attributes
+                    else dynamodb.ProjectionType.KEYS_ONLY
+                ),
+                non_key_attributes=list(index.attributes) or None,
             )
         return table

@@ -20,7 +20,13 @@ from botocore.exceptions import ClientError
 from shared.delivery.model import DeliveryRecord, DeliveryRequest
 from shared.delivery.ports import MailRejectedError
 from shared.invoicing.model import Invoice
-from shared.storage.dynamodb import document_sort_key, from_item, query_all, to_item
+from shared.storage.dynamodb import (
+    document_sort_key,
+    from_item,
+    invoice_from_item,
+    query_all,
+    to_item,
+)
 
 SQS_BATCH_LIMIT = 10
 SEND_ATTEMPTS = 3
@@ -175,7 +181,7 @@ class DynamoIssuedInvoices:
         item = from_item(response.get("Item", {}))
         if item.get("document_type") not in {"invoice", "cancellation"}:
             return None
-        return Invoice.model_validate_json(item["document"])
+        return invoice_from_item(item)
 
 
 class S3PrintBatches:

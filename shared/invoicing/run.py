@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.invoicing.numbering import sequence_of
+from shared.invoicing.steps import ms_per_invoice
 from shared.money import ZERO, total
 from shared.periods import Period
 
@@ -113,6 +114,8 @@ class ShardResult(BaseModel):
     # Delivery: e-mails announced on the queue, and the shard's invoices that go by post.
     announced: int = 0
     post: tuple[PostDocument, ...] = ()
+    # Wall seconds of the shard's steps in its last attempt (see shared.invoicing.steps).
+    step_seconds: dict[str, float] = Field(default_factory=dict)
 
 
 class RunReport(BaseModel):
@@ -139,6 +142,8 @@ class RunReport(BaseModel):
     failed: tuple[Failure, ...]
     seconds: Decimal | None = None
     delivery: DeliveryFigures = DeliveryFigures()
+    # Milliseconds per new invoice of each step of the workers, summed over the shards.
+    ms_per_invoice: dict[str, float] = Field(default_factory=dict)
 
 
 def combine_rates(groups: Sequence[RateTotal]) -> tuple[RateTotal, ...]:
@@ -187,5 +192,8 @@ def build_report(
         delivery=DeliveryFigures(
             emails_announced=sum(r.announced for r in results),
             post_documents=sum(len(r.post) for r in results),
+        ),
+        ms_per_invoice=ms_per_invoice(
+            [r.step_seconds for r in results], sum(r.new_invoices for r in results)
         ),
     )

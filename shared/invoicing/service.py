@@ -37,6 +37,7 @@ from shared.invoicing.run import (
     combine_rates,
     run_id_for,
 )
+from shared.invoicing.steps import StepTimes
 from shared.money import total
 from shared.periods import Period, retain_until
 from shared.ports import (
@@ -143,14 +144,18 @@ class InvoiceRunService:
 
     def bill_shard(self, request: ShardRequest) -> ShardResult:
         period = Period.parse(request.period)
-        snapshot = self.contracts.load_shard(request.shard, period)
-        billed = self.documents.billed_markers(request.shard, str(period))
-        drafts, failures = self._compose(snapshot, billed, period)
+        times = StepTimes()
+        with times.step("loading"):
+            snapshot = self.contracts.load_shard(request.shard, period)
+            billed = self.documents.billed_markers(request.shard, str(period))
+        with times.step("rating"):
+            drafts, failures = self._compose(snapshot, billed, period)
         if request.dry_run:
             result = _dry_result(request, len(snapshot.customers), drafts, failures)
         else:
-            result = self._issue_all(request, snapshot, billed, drafts, failures)
+            result = self._issue_all(request, snapshot, billed, drafts, failures, times)
 
+        result = result.model_copy(update={"step_seconds": times.seconds()})
         self.runs.save_shard_result(request.execution, result)
         return result
 
@@ -199,9 +204,11 @@ class InvoiceRunService:
         billed: dict[str, BilledMarker],
         drafts: dict[str, InvoiceDraft],
         failures: list[Failure],
+        times: StepTimes,
     ) -> ShardResult:
         number_range = range_key(self.policy.invoice_prefix, request.issue_date.year)
-        blocks = self._blocks_covering(request, number_range, sorted(drafts))
+        with times.step("numbering"):
+            blocks = self._blocks_covering(request, number_range, sorted(drafts))
         assignment = Assignment.of(blocks)
         markers = dict(billed)
         issued = 0
@@ -211,13 +218,15 @@ class InvoiceRunService:
                 self._invoice(request, assignment, c, drafts[c])
                 for c in customer_ids[start : start + ISSUE_BATCH]
             ]
-            issued += self._issue_batch(request, batch, blocks, markers, failures)
+            issued += self._issue_batch(request, batch, blocks, markers, failures, times)
 
-        earlier_voids = self.ranges.voided(number_range, request.run_id, request.shard)
-        self._void_unused(blocks, assignment, markers, set(earlier_voids))
-        voided = self.ranges.voided(number_range, request.run_id, request.shard)
+        with times.step("numbering"):
+            earlier_voids = self.ranges.voided(number_range, request.run_id, request.shard)
+            self._void_unused(blocks, assignment, markers, set(earlier_voids))
+            voided = self.ranges.voided(number_range, request.run_id, request.shard)
         result = _live_result(request, len(snapshot.customers), markers, issued, failures, voided)
-        return self._hand_over(request, snapshot.customers, markers, blocks, result)
+        with times.step("delivery"):
+            return self._hand_over(request, snapshot.customers, markers, blocks, result)
 
     def _hand_over(
         self,
@@ -291,17 +300,22 @@ class InvoiceRunService:
         blocks: list[NumberBlock],
         markers: dict[str, BilledMarker],
         failures: list[Failure],
+        times: StepTimes,
     ) -> int:
         """Archive each PDF, then write its document; count what is new."""
         issued = 0
         for invoice in invoices:
+            with times.step("rendering"):
+                body = self.render(invoice)
             try:
-                key = self._archive(invoice)
+                with times.step("storing"):
+                    key = self._archive(invoice, body)
             except DocumentConflictError as error:
                 self._void(blocks, invoice.customer_id, invoice.number, str(error))
                 failures.append(Failure(customer_id=invoice.customer_id, reason=str(error)))
                 continue
-            created = self.documents.issue_invoice(invoice, shard=request.shard, pdf_key=key)
+            with times.step("storing"):
+                created = self.documents.issue_invoice(invoice, shard=request.shard, pdf_key=key)
             self._record(invoice, created, markers, failures)
             issued += int(created)
         return issued
@@ -327,9 +341,8 @@ class InvoiceRunService:
         markers[invoice.customer_id] = marker
         logger.info("invoice issued" if created else "invoice already issued", extra=log_keys)
 
-    def _archive(self, invoice: Invoice) -> str:
+    def _archive(self, invoice: Invoice, body: bytes) -> str:
         key = document_key(invoice.customer_id, invoice.number)
-        body = self.render(invoice)
         until = retain_until(invoice.issue_date, self.policy.retention_years)
         if not self.archive.store_pdf(key, body, retain_until=until):
             stored = self.archive.read(key)

@@ -6,7 +6,9 @@ Keys
 - Documents: ``CUST#<id>`` with ``DOC#<issue date>#<number>``, newest last. The invoice item is
   at once the document, the claim of its number (a void takes the same key instead) and the
   marker that the customer's period is billed (GSI ``by-shard-period``, one query per shard).
-  GSI ``by-number`` finds a document by its number.
+  GSI ``by-number`` finds a document by its number. The document itself is kept deflated
+  (``document_codec``) so that the item, like the slim projections of both indexes, is one
+  write unit.
 - Control: ``RANGE#<range>`` holds the counter, blocks and a claim per number handed out;
   ``RUN#<run id>`` holds the run and one result per shard.
 """
@@ -31,6 +33,7 @@ from shared.invoicing.numbering import NumberBlock
 from shared.invoicing.run import RateTotal, ShardResult
 from shared.periods import Period
 from shared.ports import BilledMarker, DocumentPage, DocumentSummary, ShardSnapshot
+from shared.storage import document_codec
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -365,8 +368,11 @@ class DynamoDocuments:
             KeyConditionExpression="doc_number = :number",
             ExpressionAttributeValues={":number": {"S": number}},
         )
-        items = [from_item(item) for item in response["Items"]]
-        return Invoice.model_validate_json(items[0]["document"]) if items else None
+        if not response["Items"]:
+            return None
+        found = from_item(response["Items"][0])
+        item = self._get({"pk": found["pk"], "sk": found["sk"]})
+        return invoice_from_item(item) if item else None
 
     def issue_correction(self, document: Invoice, *, pdf_key: str) -> bool:
         """Corrections are documents but no billed markers, so they carry no shard period."""
@@ -423,8 +429,14 @@ def _document_item(invoice: Invoice, shard: int, pdf_key: str) -> Item:
         "gross": draft.gross,
         "by_rate": json.dumps(by_rate),
         "pdf_key": pdf_key,
-        "document": invoice.model_dump_json(),
+        "codec": document_codec.CODEC,
+        "document": document_codec.encode(invoice),
     }
+
+
+def invoice_from_item(item: Item) -> Invoice:
+    """The issued document kept in a document item."""
+    return document_codec.decode(item["codec"], bytes(item["document"]))
 
 
 def _summary(item: Item) -> DocumentSummary:

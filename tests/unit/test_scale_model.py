@@ -53,3 +53,12 @@ def test_the_cost_per_invoice_is_the_sum_of_its_lines() -> None:
     assert result.cost_lines["DynamoDB writes"] == Decimal("0.0000007661")
     assert result.cost_per_invoice == sum(result.cost_lines.values())
     assert all(isinstance(value, Decimal) for value in result.cost_lines.values())
+
+
+def test_delivery_bookkeeping_is_counted_apart_from_the_run() -> None:
+    result = model(MEASURED)
+
+    assert result.delivery_lines["delivery status writes"] == Decimal("0.0000015200")
+    assert result.cost_with_delivery_bookkeeping == result.cost_per_invoice + sum(
+        result.delivery_lines.values()
+    )

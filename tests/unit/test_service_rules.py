@@ -159,7 +159,7 @@ def test_billing_the_shard_again_issues_nothing_new(ports: FakePorts) -> None:
     again = service(ports).bill_shard(REQUEST)
 
     assert again.new_invoices == 0
-    assert again == first.model_copy(update={"new_invoices": 0})
+    assert untimed(again) == untimed(first).model_copy(update={"new_invoices": 0})
     assert ports.archive.objects == archived
     assert ports.archive.puts == 3
     assert ports.documents.places == places
@@ -173,7 +173,7 @@ def test_a_stale_marker_index_does_not_issue_twice(ports: FakePorts) -> None:
 
     again = service(ports).bill_shard(REQUEST)
 
-    assert again == first.model_copy(update={"new_invoices": 0})
+    assert untimed(again) == untimed(first).model_copy(update={"new_invoices": 0})
     assert ports.archive.puts == 3
     assert_every_number_accounted_for(ports)
 
@@ -204,7 +204,7 @@ def test_a_second_execution_of_the_run_reports_the_same(ports: FakePorts) -> Non
 
     second = service(ports).bill_shard(REQUEST.model_copy(update={"execution": "second"}))
 
-    assert second == first.model_copy(update={"new_invoices": 0})
+    assert untimed(second) == untimed(first).model_copy(update={"new_invoices": 0})
     assert ports.runs.shard_results("run-2026-11", "second") == [second]
 
 
@@ -246,7 +246,9 @@ def test_retry_reports_what_an_uninterrupted_run_reports(ports: FakePorts) -> No
 
     result = service(ports, flaky).bill_shard(REQUEST)
 
-    assert result == expected.model_copy(update={"new_invoices": 3 - len(committed)})
+    assert untimed(result) == untimed(expected).model_copy(
+        update={"new_invoices": 3 - len(committed)}
+    )
 
 
 def test_number_of_a_customer_whose_positions_vanished_is_voided(ports: FakePorts) -> None:
@@ -273,7 +275,7 @@ def test_a_voided_number_stays_void_on_later_attempts(ports: FakePorts) -> None:
 
     later = service(ports, flaky).bill_shard(REQUEST)
 
-    assert later == voiding.model_copy(update={"new_invoices": 0})
+    assert untimed(later) == untimed(voiding).model_copy(update={"new_invoices": 0})
     assert ports.ranges.handed_out(RANGE) == [number(1), number(2), number(3)]
 
 
@@ -506,3 +508,8 @@ def test_a_customer_with_an_unknown_product_fails_alone_and_the_others_are_bille
     ]
     assert sorted(issued_numbers(ports)) == ["C0000001", "C0000004"]
     assert result.voids == ()
+
+
+def untimed(result: ShardResult) -> ShardResult:
+    """A shard's result without its step timings, which differ from attempt to attempt."""
+    return result.model_copy(update={"step_seconds": {}})
