@@ -40,6 +40,7 @@ class QueuePoller:
         self._sqs = clients("sqs")
         self._lambda = clients("lambda")
         self._stack = stack
+        self._arns: dict[str, str] = {}
 
     def drain(self, on_batch: Callable[[int], None] | None = None) -> PollResult:
         """Deliver batches until no event source's queue has a visible message left."""
@@ -69,7 +70,7 @@ class QueuePoller:
         if not messages:
             return 0, 0
 
-        event = sqs_event(messages, queue_arn(self._sqs, queue_url))
+        event = sqs_event(messages, self._queue_arn(queue_url))
         failed = self._invoke(self._stack.function_arns[source.function_id], event, source)
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
@@ -81,6 +82,11 @@ class QueuePoller:
                 ],
             )
         return len(messages), len(failed)
+
+    def _queue_arn(self, queue_url: str) -> str:
+        if queue_url not in self._arns:
+            self._arns[queue_url] = queue_arn(self._sqs, queue_url)
+        return self._arns[queue_url]
 
     def backlog(self) -> int:
         """Messages waiting in the event sources' queues, visible or in flight."""

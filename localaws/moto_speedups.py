@@ -1,0 +1,153 @@
+"""Costs of moto that grow with the work, removed without changing what moto answers.
+
+Measured on moto 5.2.5 (see the notes on issue 3):
+
+- S3: every request reloads ``moto.s3.urls`` (``S3Backend._url_module``), recompiling the module
+  from source, so that a changed ``MOTO_S3_CUSTOM_ENDPOINTS`` takes effect. That is about a
+  millisecond of every S3 call. Here the module is reloaded only when that variable changed.
+- SQS: ``send_message`` reads ``queue.attributes`` for one flag, and building that dictionary
+  counts every message in the queue, so sending n messages costs n² (a run announcing 2,000
+  e-mails spent 27 ms per invoice in SendMessageBatch). Here, while ``send_message`` checks a
+  message before it adds it to the queue, a queue's ``attributes`` holds just the content-based
+  deduplication flag it reads; adding the message (and any event source it triggers) sees them all.
+- SQS: ``receive_message`` checks each message it hands out against the retention period by
+  asking for the queue's attributes, which again counts the whole queue: receiving a batch of ten
+  from a queue of 2,000 took a third of a second, and the demo's sender drained 8 e-mails a second.
+  Here the check reads the retention period from the queue itself.
+- DynamoDB: a query of a table's own key sorts every item of the table to pick those of one
+  partition (``Table.all_items``), so a query costs in proportion to the table (65 ms a query in
+  the demo). Here, while a table's key is queried, ``all_items`` yields that partition alone, in
+  the same order; index queries and scans are unchanged.
+
+Both replace private parts of moto: like ``lambda_runtime`` they are tied to the tested range of
+moto versions and covered by tests that compare the answers with and without them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import threading
+from collections.abc import Callable
+from importlib import reload
+from types import ModuleType
+from typing import Any
+
+from moto.core.utils import unix_time
+from moto.dynamodb.models.table import Table
+from moto.s3.models import S3Backend
+from moto.sqs.models import Message, Queue, SQSBackend
+
+from localaws.lambda_runtime import check_moto_version
+
+_originals: dict[str, Any] = {}
+_sending = threading.local()
+_querying = threading.local()
+_url_modules: dict[str | None, ModuleType] = {}
+
+
+def install() -> None:
+    check_moto_version()
+    if _originals:
+        return
+
+    _originals["s3_url_module"] = S3Backend.__dict__["_url_module"]
+    _originals["queue_attributes"] = Queue.__dict__["attributes"]
+    _originals["send_message"] = SQSBackend.send_message
+    _originals["add_message"] = Queue.add_message
+    _originals["retention"] = SQSBackend.is_message_valid_based_on_retention_period
+    _originals["query"] = Table.query
+    _originals["all_items"] = Table.all_items
+    S3Backend._url_module = property(_s3_url_module)  # type: ignore[assignment,method-assign]
+    Queue.attributes = property(_queue_attributes)  # type: ignore[assignment,method-assign]
+    SQSBackend.send_message = _flagged(_originals["send_message"], active=True)  # type: ignore[method-assign]
+    Queue.add_message = _flagged(_originals["add_message"], active=False)  # type: ignore[method-assign]
+    SQSBackend.is_message_valid_based_on_retention_period = _within_retention  # type: ignore[method-assign,assignment]
+    Table.query = _partition_query  # type: ignore[method-assign,assignment]
+    Table.all_items = _all_items  # type: ignore[method-assign,assignment]
+
+
+def uninstall() -> None:
+    if not _originals:
+        return
+
+    S3Backend._url_module = _originals.pop("s3_url_module")  # type: ignore[method-assign]
+    Queue.attributes = _originals.pop("queue_attributes")  # type: ignore[method-assign]
+    SQSBackend.send_message = _originals.pop("send_message")  # type: ignore[method-assign]
+    Queue.add_message = _originals.pop("add_message")  # type: ignore[method-assign]
+    SQSBackend.is_message_valid_based_on_retention_period = _originals.pop("retention")  # type: ignore[method-assign]
+    Table.query = _originals.pop("query")  # type: ignore[method-assign]
+    Table.all_items = _originals.pop("all_items")  # type: ignore[method-assign]
+
+
+def is_installed() -> bool:
+    return bool(_originals)
+
+
+def _s3_url_module(_backend: S3Backend) -> ModuleType:
+    import moto.s3.urls as urls
+
+    endpoints = os.environ.get("MOTO_S3_CUSTOM_ENDPOINTS")
+    if endpoints not in _url_modules:
+        _url_modules.clear()
+        _url_modules[endpoints] = reload(urls)
+    return _url_modules[endpoints]
+
+
+def _queue_attributes(queue: Queue) -> dict[str, Any]:
+    if not getattr(_sending, "active", False):
+        full: dict[str, Any] = _originals["queue_attributes"].fget(queue)
+        return full
+    if not queue.fifo_queue:
+        return {}
+    flag = getattr(queue, "content_based_deduplication", False)
+    return {"ContentBasedDeduplication": str(flag).lower() if isinstance(flag, bool) else flag}
+
+
+def _within_retention(backend: SQSBackend, queue_name: str, message: Message) -> bool:
+    retention_seconds = int(backend.get_queue(queue_name).message_retention_period)  # type: ignore[attr-defined]
+    sent_seconds = int(message.sent_timestamp or 0) / 1000
+    return retention_seconds + sent_seconds > unix_time()
+
+
+def _partition_query(table: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+    """A query of the table's own key: ``all_items`` of this thread sees the partition alone."""
+    query = _originals["query"]
+    arguments = inspect.signature(query).bind(table, hash_key, *args, **kwargs).arguments
+    if arguments.get("index_name") or hash_key is None:
+        return query(table, hash_key, *args, **kwargs)
+
+    outer = getattr(_querying, "partition", None)
+    _querying.partition = (table, hash_key)
+    try:
+        return query(table, hash_key, *args, **kwargs)
+    finally:
+        _querying.partition = outer
+
+
+def _all_items(table: Table) -> list[Any]:
+    hint = getattr(_querying, "partition", None)
+    if hint is None or hint[0] is not table:
+        items: list[Any] = _originals["all_items"](table)
+        return items
+
+    partition = table.items.get(hint[1])
+    if partition is None:
+        return []
+    if not table.range_key_attr:
+        return [partition]
+    return sorted(partition.values(), key=lambda item: (item.hash_key, item.range_key))
+
+
+def _flagged(method: Callable[..., Any], *, active: bool) -> Callable[..., Any]:
+    """``method`` with the sending flag set to ``active`` while it runs."""
+
+    def flagged(owner: Any, *args: Any, **kwargs: Any) -> Any:
+        outer = getattr(_sending, "active", False)
+        _sending.active = active
+        try:
+            return method(owner, *args, **kwargs)
+        finally:
+            _sending.active = outer
+
+    return flagged

@@ -1,0 +1,207 @@
+"""The moto speedups change how fast moto answers, not what it answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from localaws import moto_speedups
+
+REGION = "eu-central-1"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture(params=[False, True], ids=["plain moto", "with speedups"])
+def speedups(request: pytest.FixtureRequest) -> Iterator[bool]:
+    was_installed = moto_speedups.is_installed()
+    if request.param:
+        moto_speedups.install()
+    else:
+        moto_speedups.uninstall()
+    yield request.param
+    if was_installed:
+        moto_speedups.install()
+    else:
+        moto_speedups.uninstall()
+
+
+def queue_story(sqs: Any) -> dict[str, Any]:
+    """What a client sees of standard and FIFO queues: sends, counts, dedup, receive."""
+    standard = sqs.create_queue(QueueName="standard")["QueueUrl"]
+    fifo = sqs.create_queue(
+        QueueName="orders.fifo",
+        Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+    )["QueueUrl"]
+    for index in range(3):
+        sqs.send_message_batch(
+            QueueUrl=standard,
+            Entries=[{"Id": str(n), "MessageBody": f"m{index}-{n}"} for n in range(10)],
+        )
+    for body in ("same", "same", "other"):
+        sqs.send_message(QueueUrl=fifo, MessageBody=body, MessageGroupId="g")
+    received = sqs.receive_message(QueueUrl=standard, MaxNumberOfMessages=4)["Messages"]
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    return {
+        "standard": sqs.get_queue_attributes(QueueUrl=standard, AttributeNames=names)["Attributes"],
+        "fifo": sqs.get_queue_attributes(QueueUrl=fifo, AttributeNames=["All"])["Attributes"],
+        "received": len(received),
+    }
+
+
+def test_queues_answer_the_same(aws: None, speedups: bool) -> None:
+    story = queue_story(boto3.client("sqs", region_name=REGION))
+
+    assert story["standard"] == {
+        "ApproximateNumberOfMessages": "26",
+        "ApproximateNumberOfMessagesNotVisible": "4",
+    }
+    assert story["fifo"]["ApproximateNumberOfMessages"] == "2"
+    assert story["fifo"]["ContentBasedDeduplication"] == "true"
+    assert story["received"] == 4
+
+
+def test_s3_answers_the_same_and_follows_a_changed_custom_endpoint(
+    aws: None, speedups: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(
+        Bucket="archive-bucket", CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    s3.put_object(Bucket="archive-bucket", Key="k", Body=b"one")
+    monkeypatch.setenv("MOTO_S3_CUSTOM_ENDPOINTS", "http://archive.local:9000")
+    custom = boto3.client("s3", region_name=REGION, endpoint_url="http://archive.local:9000")
+
+    assert s3.get_object(Bucket="archive-bucket", Key="k")["Body"].read() == b"one"
+    assert custom.get_object(Bucket="archive-bucket", Key="k")["Body"].read() == b"one"
+
+
+def test_uninstall_restores_moto() -> None:
+    from moto.dynamodb.models.table import Table
+    from moto.s3.models import S3Backend
+    from moto.sqs.models import Queue, SQSBackend
+
+    was_installed = moto_speedups.is_installed()
+    moto_speedups.install()
+    moto_speedups.uninstall()
+    try:
+        assert "moto_speedups" not in getattr(SQSBackend.send_message, "__module__", "")
+        assert "moto_speedups" not in getattr(Queue.add_message, "__module__", "")
+        assert Queue.__dict__["attributes"].fget.__module__ == "moto.sqs.models"
+        assert S3Backend.__dict__["_url_module"].fget.__module__ == "moto.s3.models"
+        assert Table.query.__module__ == Table.all_items.__module__ == "moto.dynamodb.models.table"
+    finally:
+        if was_installed:
+            moto_speedups.install()
+
+
+def test_a_message_past_the_retention_period_is_not_received(aws: None, speedups: bool) -> None:
+    from moto.sqs.models import sqs_backends
+
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="short", Attributes={"MessageRetentionPeriod": "60"})[
+        "QueueUrl"
+    ]
+    sqs.send_message(QueueUrl=url, MessageBody="new")
+    sqs.send_message(QueueUrl=url, MessageBody="old")
+    queue = sqs_backends["123456789012"][REGION].get_queue("short")
+    old = next(m for m in queue._messages if m.body == "old")
+    old.sent_timestamp = int(old.sent_timestamp) - 120_000
+
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+
+    assert [m["Body"] for m in received] == ["new"]
+
+
+def table_story(dynamodb: Any) -> dict[str, Any]:
+    """Queries of the table's key (paged, reversed, with conditions), of an index, and a scan."""
+    dynamodb.create_table(
+        TableName="things",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "colour")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-colour",
+                "KeySchema": [{"AttributeName": "colour", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for part in ("b", "a", "c"):
+        for index in (3, 1, 2, 5, 4):
+            item = {"pk": part, "sk": f"{index:02d}", "colour": ("red", "blue")[index % 2]}
+            dynamodb.put_item(TableName="things", Item={k: {"S": v} for k, v in item.items()})
+
+    def keys(response: dict[str, Any]) -> list[str]:
+        return [f"{i['pk']['S']}/{i['sk']['S']}" for i in response["Items"]]
+
+    first = dynamodb.query(
+        TableName="things",
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "a"}},
+        Limit=2,
+    )
+    rest = dynamodb.query(
+        TableName="things",
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "a"}},
+        ExclusiveStartKey=first["LastEvaluatedKey"],
+    )
+    return {
+        "paged": keys(first) + keys(rest),
+        "reversed": keys(
+            dynamodb.query(
+                TableName="things",
+                KeyConditionExpression="pk = :p AND sk > :s",
+                ExpressionAttributeValues={":p": {"S": "c"}, ":s": {"S": "02"}},
+                ScanIndexForward=False,
+            )
+        ),
+        "missing": keys(
+            dynamodb.query(
+                TableName="things",
+                KeyConditionExpression="pk = :p",
+                ExpressionAttributeValues={":p": {"S": "zzz"}},
+            )
+        ),
+        "index": sorted(
+            keys(
+                dynamodb.query(
+                    TableName="things",
+                    IndexName="by-colour",
+                    KeyConditionExpression="colour = :c",
+                    ExpressionAttributeValues={":c": {"S": "red"}},
+                )
+            )
+        ),
+        "scan": len(dynamodb.scan(TableName="things")["Items"]),
+    }
+
+
+def test_queries_answer_the_same(aws: None, speedups: bool) -> None:
+    story = table_story(boto3.client("dynamodb", region_name=REGION))
+
+    assert story == {
+        "paged": ["a/01", "a/02", "a/03", "a/04", "a/05"],
+        "reversed": ["c/05", "c/04", "c/03"],
+        "missing": [],
+        "index": sorted(f"{p}/{i:02d}" for p in "abc" for i in (2, 4)),
+        "scan": 15,
+    }
