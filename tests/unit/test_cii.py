@@ -213,10 +213,18 @@ def assert_totals(tree: Any, issued: Invoice, *, sign: int) -> None:
     ] == [(sign * group.net, sign * group.vat) for group in draft.vat_groups]
 
 
-def test_rates_are_the_buyers_countrys() -> None:
-    tree = parsed(cii_xml(issue(buyer("FR"), "HOST-S"), syntax="factur-x"))
+@pytest.mark.parametrize(
+    ("country", "rates"), [("DE", ["19", "7"]), ("FR", ["20", "2.1"]), ("AT", ["20", "10"])]
+)
+def test_consumers_pay_their_countrys_rates(country: str, rates: list[str]) -> None:
+    tree = parsed(cii_xml(issue(buyer(country), "HOST-S", MAGAZINE), syntax="factur-x"))
 
-    assert texts(tree, f"{SETTLEMENT}/ram:ApplicableTradeTax/ram:RateApplicablePercent") == ["20"]
+    breakdown = f"{SETTLEMENT}/ram:ApplicableTradeTax"
+    assert texts(tree, f"{breakdown}/ram:RateApplicablePercent") == rates
+    line_rates = (
+        "//ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax/ram:RateApplicablePercent"
+    )
+    assert texts(tree, line_rates) == rates
 
 
 def test_reverse_charge_shows_both_vat_ids_and_the_reason() -> None:
