@@ -61,7 +61,7 @@ e2e: install
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared functions infra cli localaws
+	$(BIN)/mypy shared functions infra cli localaws tools
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -353,6 +353,10 @@ def default_seller() -> Seller:
         email=values["BILLING_SELLER_EMAIL"],
         iban=values["BILLING_SELLER_IBAN"],
         bic=values["BILLING_SELLER_BIC"],
+        tax_number=values["BILLING_SELLER_TAX_NUMBER"],
+        phone=values["BILLING_SELLER_PHONE"],
+        contact=values["BILLING_SELLER_CONTACT"],
+        creditor_id=values["BILLING_SELLER_CREDITOR_ID"],
     )
 
 

@@ -393,6 +393,11 @@ def default_settings() -> dict[str, str]:
         "BILLING_SELLER_EMAIL": "rechnung@beispiel-hosting.example",
         "BILLING_SELLER_IBAN": "DE02120300000000202051",
         "BILLING_SELLER_BIC": "BYLADEM1001",
+        "BILLING_SELLER_TAX_NUMBER": "43/123/45678",
+        "BILLING_SELLER_CONTACT": "Buchhaltung",
+        "BILLING_SELLER_PHONE": "+49 40 1234567",
+        # The Bundesbank's test creditor identifier until the seller has its own.
+        "BILLING_SELLER_CREDITOR_ID": "DE98ZZZ09999999999",
         "BILLING_PAYMENT_TERM_DAYS": "14",
         # The sender of invoice e-mails: an SES identity (the CDK app takes billing:mailFrom).
         "BILLING_MAIL_FROM": "rechnung@beispiel-hosting.example",

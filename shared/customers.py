@@ -3,9 +3,14 @@ from __future__ import annotations
 import hashlib
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+
+from shared.leitweg_id import validate_leitweg_id
 
 CustomerKind = Literal["consumer", "business"]
+# Which e-invoice a customer gets: a PDF with embedded factur-x.xml (Factur-X/ZUGFeRD EN 16931),
+# a PDF with embedded xrechnung.xml, or the XRechnung XML alone.
+EInvoiceChoice = Literal["factur-x", "xrechnung-embedded", "xrechnung-xml"]
 
 
 class Address(BaseModel):
@@ -29,6 +34,26 @@ class Customer(BaseModel):
     shard: int = Field(ge=0)
     delivery: Literal["email", "post"] = "email"
     attach_pdf: bool = False
+    einvoice: EInvoiceChoice = "factur-x"
+    # BT-10; for XRechnung the buyer's Leitweg-ID, otherwise any reference the buyer wants quoted.
+    buyer_reference: str | None = Field(
+        default=None, min_length=1, max_length=100, validate_default=True
+    )
+
+    @field_validator("buyer_reference")
+    @classmethod
+    def _leitweg_id_for_xrechnung(cls, reference: str | None, info: ValidationInfo) -> str | None:
+        if not wants_xrechnung(info.data.get("einvoice", "factur-x")):
+            return reference
+        if reference is None:
+            raise ValueError(
+                "buyer_reference (the buyer's Leitweg-ID, BT-10) is required for XRechnung"
+            )
+        return validate_leitweg_id(reference)
+
+
+def wants_xrechnung(choice: EInvoiceChoice) -> bool:
+    return choice != "factur-x"
 
 
 def shard_of(customer_id: str, shard_count: int) -> int:

@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     seller_email: str
     seller_iban: str
     seller_bic: str
+    # The tax office's number: on documents that may not show the VAT id (EN 16931 BR-O-02).
+    seller_tax_number: str = Field(min_length=1)
+    # The contact XRechnung asks for (BR-DE-2): a department or person and a phone number.
+    seller_contact: str = Field(min_length=1)
+    seller_phone: str = Field(min_length=3)
+    # SEPA creditor identifier, for invoices collected by direct debit.
+    seller_creditor_id: str | None = None
 
     @property
     def seller(self) -> Seller:
@@ -62,6 +69,10 @@ class Settings(BaseSettings):
             email=self.seller_email,
             iban=self.seller_iban,
             bic=self.seller_bic,
+            tax_number=self.seller_tax_number,
+            phone=self.seller_phone,
+            contact=self.seller_contact,
+            creditor_id=self.seller_creditor_id,
         )
 
 

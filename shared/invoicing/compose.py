@@ -116,4 +116,6 @@ def _buyer(customer: Customer, treatments: list[VatTreatment]) -> Buyer:
         address=customer.address,
         kind=customer.kind,
         vat_id=validated or customer.vat_id,
+        buyer_reference=customer.buyer_reference,
+        einvoice=customer.einvoice,
     )

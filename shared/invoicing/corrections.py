@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
-from shared.invoicing.model import Correction, Invoice, InvoiceDraft, VatGroup, document_key
+from shared.invoicing.model import Correction, Invoice, InvoiceDraft, document_key
 from shared.invoicing.numbering import range_key
 from shared.invoicing.pdf import render_invoice
 from shared.periods import retain_until
@@ -94,7 +94,7 @@ def reversed_draft(draft: InvoiceDraft) -> InvoiceDraft:
                 for line in draft.lines
             ),
             "vat_groups": tuple(
-                VatGroup(rate=group.rate, net=-group.net, vat=-group.vat)
+                group.model_copy(update={"net": -group.net, "vat": -group.vat})
                 for group in draft.vat_groups
             ),
             "net": -draft.net,

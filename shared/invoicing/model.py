@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.customers import Address, CustomerKind
+from shared.customers import Address, CustomerKind, EInvoiceChoice
 
 
 class Seller(BaseModel):
@@ -23,6 +23,20 @@ class Seller(BaseModel):
     email: str
     iban: str
     bic: str
+    # Documents issued before e-invoices lack these, so they are optional.
+    tax_number: str | None = None
+    phone: str | None = None
+    contact: str | None = None
+    creditor_id: str | None = None
+
+
+class SepaMandate(BaseModel):
+    """What an invoice collected by SEPA direct debit must name (BT-89, BT-91)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reference: str = Field(min_length=1, max_length=35)
+    iban: str
 
 
 class Buyer(BaseModel):
@@ -34,6 +48,10 @@ class Buyer(BaseModel):
     address: Address
     kind: CustomerKind
     vat_id: str | None = None
+    buyer_reference: str | None = None
+    einvoice: EInvoiceChoice = "factur-x"
+    # Set once customers carry mandates (payments); until then every invoice is a transfer.
+    mandate: SepaMandate | None = None
 
 
 class InvoiceLine(BaseModel):

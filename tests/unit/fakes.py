@@ -347,6 +347,10 @@ SELLER = Seller(
     email="rechnung@nordlicht.example",
     iban="DE02200505501015871393",
     bic="HASPDEHHXXX",
+    tax_number="27/815/08155",
+    phone="+49 40 30 60 70 80",
+    contact="Buchhaltung",
+    creditor_id="DE98ZZZ09999999999",
 )
 
 

@@ -194,3 +194,26 @@ def test_draft_names_the_buyer_and_the_period() -> None:
     assert draft.buyer.name == BUYER.name
     assert draft.buyer.address == BUYER.address
     assert (draft.buyer.kind, draft.buyer.vat_id) == ("business", "ATU12345678")
+
+
+@pytest.mark.parametrize("country", ["CH", "US", "NO", "GB"])
+@pytest.mark.parametrize("kind", ["consumer", "business"])
+def test_a_buyer_outside_the_eu_gets_every_line_not_subject_in_one_group(
+    country: str, kind: str
+) -> None:
+    """EN 16931 BR-O-11..14: an invoice with a group O has no other VAT group."""
+    abroad = BUYER.model_copy(
+        update={"kind": kind, "address": BUYER.address.model_copy(update={"country": country})}
+    )
+    positions = [
+        position(abroad.customer_id, index, category=category)
+        for index, category in enumerate(TaxCategory, start=1)
+    ]
+
+    draft = compose_invoice(abroad, positions, PERIOD)
+
+    assert draft is not None
+    assert {line.tax_code for line in draft.lines} == {"O"}
+    assert [(g.category_code, g.net, g.vat) for g in draft.vat_groups] == [
+        ("O", draft.net, Decimal("0.00"))
+    ]
