@@ -26,7 +26,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bench import probes
+from bench import probes, scale_model
 from cli.seed import UNKNOWN_PRODUCT, Hoster, synthetic_hoster
 from infra import spec
 from shared.catalog import position_for, shipped_catalog
@@ -42,6 +42,7 @@ PERIOD = Period(2026, 11)
 ISSUE_DATE = date(2026, 12, 1)
 PDF_TARGET_MS = 4.0
 RUN_TARGET_PER_SECOND = 150.0
+COST_TARGET_USD = 0.00001
 NOISY_LOGGERS = ("moto", "botocore", "boto3", "urllib3", "s3transfer", "aws_lambda_powertools")
 TYPICAL_PRODUCTS = ("HOST-M", "STORAGE-50", "SSL-PRO", "MAIL-5", "MAG-WEB")
 
@@ -177,7 +178,7 @@ class RunFigures:
     scale: Scale
 
     def figures(self) -> list[Figure]:
-        return self.headline() + self.shares() + self.steps() + self.model()
+        return self.headline() + self.shares() + self.steps() + self.model() + self.at_scale()
 
     @property
     def invoices(self) -> int:
@@ -256,6 +257,47 @@ class RunFigures:
 
     def per_invoice(self, count: float) -> float:
         return round(count / self.invoices, 3)
+
+    def at_scale(self) -> list[Figure]:
+        """The scale model (bench/scale_model.py) fed with what this run measured."""
+        probe = self.probe
+        measured = scale_model.Measured(
+            cpu_ms_per_invoice=self.per_invoice_ms(probe.our_seconds),
+            invoice_item_bytes=max(probe.invoice_item_bytes, default=0),
+            pdf_bytes=mean(probe.pdf_bytes),
+            dynamodb_writes_per_shard=max(
+                0, round((probe.dynamodb_writes - self.invoices) / self.scale.shards)
+            ),
+        )
+        result = scale_model.model(measured)
+        binding = result.binding
+        figures = [
+            Figure("scale: run of 2 million customers", round(result.minutes, 1), "min", 10.0),
+            Figure(
+                f"scale: binding limit, {binding.limit}",
+                round(binding.invoices_per_second),
+                "invoices/s",
+            ),
+            Figure(
+                "scale: AWS cost per invoice (run)",
+                float(result.cost_per_invoice),
+                "USD",
+                COST_TARGET_USD,
+            ),
+            Figure(
+                "scale: cost per invoice with the sender's bookkeeping (no SES)",
+                float(result.cost_with_delivery_bookkeeping),
+                "USD",
+            ),
+        ]
+        figures += [
+            Figure(f"scale: ceiling, {c.limit}", round(c.invoices_per_second), "invoices/s")
+            for c in result.ceilings
+        ]
+        lines = result.cost_lines | result.delivery_lines
+        return figures + [
+            Figure(f"scale: cost, {name}", float(value), "USD") for name, value in lines.items()
+        ]
 
 
 def mean(values: list[int]) -> int:

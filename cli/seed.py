@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 from stdnum import luhn
 from stdnum.at import uid
-from stdnum.iso7064 import mod_11_10
+from stdnum.iso7064 import mod_11_10, mod_97_10
 
 from shared.catalog import Catalog, Product, position_for, shipped_catalog
 from shared.contracts import Position
@@ -91,6 +91,8 @@ _ABROAD = {
 _STREETS = ("Hauptstraße", "Schulstraße", "Gartenweg", "Bahnhofstraße", "Lindenallee", "Am Markt")
 
 # (share of customers, kind, countries, VAT id): cumulative shares are drawn in this order
+_AUTHORITIES = ("STADTWERKE", "BAUAMT", "SCHULAMT", "KLINIKUM", "ARCHIV")
+
 _SEGMENTS: tuple[tuple[float, CustomerKind, tuple[str, ...], str], ...] = (
     (0.70, "consumer", ("DE",), "none"),
     (0.12, "business", ("DE",), "valid"),
@@ -148,7 +150,23 @@ def _customer(rng: random.Random, number: int, shard_count: int) -> Customer:
         shard=shard_of(customer_id, shard_count),
         delivery="post" if rng.random() < 0.03 else "email",
         attach_pdf=rng.random() < 0.1,
+        **_einvoice_choice(number, kind, country),
     )
+
+
+def _einvoice_choice(number: int, kind: CustomerKind, country: str) -> dict[str, str]:
+    """A quarter of German businesses are public buyers (or asked for it) and get XRechnung,
+    half of them as the XML alone. A generator of its own leaves the other draws unchanged."""
+    rng = random.Random(f"einvoice-{number}")
+    if kind != "business" or country != "DE" or rng.random() >= 0.25:
+        return {}
+    coarse = f"{rng.randint(1, 16):02d}{rng.randint(100, 999)}"
+    fine = f"{rng.choice(_AUTHORITIES)}{rng.randint(1, 99)}"
+    check = mod_97_10.calc_check_digits(coarse + fine)
+    return {
+        "einvoice": rng.choice(("xrechnung-embedded", "xrechnung-xml")),
+        "buyer_reference": f"{coarse}-{fine}-{check}",
+    }
 
 
 def _segment(rng: random.Random) -> tuple[CustomerKind, str, str]:
