@@ -36,7 +36,8 @@ def _conditional(call: Callable[[], object]) -> bool:
     try:
         call()
     except ClientError as error:
-        assert error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
         return False
     return True
 
