@@ -162,7 +162,7 @@ def check_item(
     if product.kind == "domain":
         yield from _check_domains(field, item, product.tld or "", seen)
     else:
-        yield from _check_quantity(f"{field}.quantity", item.quantity or 1, product.max_quantity)
+        yield from _check_quantity(f"{field}.quantity", _units(item), product.max_quantity)
         if item.domains:
             yield Problem(f"{field}.domains", "domains", "only a domain product takes domains")
     yield from _check_options(field, item, context)
@@ -204,3 +204,7 @@ def _check_domains(field: str, item: ItemIn, tld: str, seen: set[str]) -> Iterat
         elif name.ascii in seen:
             yield Problem(where, "domain_twice", "appears twice in this order")
         seen.add(name.ascii)
+
+
+def _units(item: ItemIn) -> int:
+    return 1 if item.quantity is None else item.quantity

@@ -102,7 +102,7 @@ class Planner:
 
     def _package(self, plan: OrderPlan, index: int, item: ItemIn, product: Product) -> None:
         contract_id = contract_id_for(self.order_id, len(plan.contracts) + 1)
-        quantity = item.quantity or 1
+        quantity = 1 if item.quantity is None else item.quantity
         positions = [self._position(product, contract_id, 1, quantity)]
         for option in item.options:
             extra = self.catalog.get(option.product)
