@@ -355,7 +355,7 @@ ORDER_FEED_QUEUE = QueueSpec(
     id="OrderFeed",
     local_name="billing-order-feed",
     env_var="BILLING_ORDER_FEED_QUEUE",
-    visibility_timeout_seconds=6 * ORDER_FEED.timeout_seconds,
+    visibility_timeout_seconds=7 * ORDER_FEED.timeout_seconds,
     dead_letter_queue=ORDER_FEED_DEAD_LETTERS,
     max_receive_count=5,
 )

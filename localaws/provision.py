@@ -73,6 +73,8 @@ def provision(clients: Any, stack: LocalStack, *, poll_queues: bool = True) -> L
     for queue in spec.QUEUES:
         stack.queue_urls[queue.id] = create_queue(clients("sqs"), queue, stack.queue_urls)
     stack.function_environment |= spec.queue_environment(stack.queue_urls)
+    for notification in spec.NOTIFICATIONS:
+        notify(clients("s3"), clients("sqs"), notification, stack)
     verify_sender(clients("ses"), stack.function_environment["BILLING_MAIL_FROM"])
 
     role_arn = create_role(clients("iam"))
@@ -174,6 +176,23 @@ def queue_arn(sqs: Any, queue_url: str) -> str:
     response = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
     arn: str = response["Attributes"]["QueueArn"]
     return arn
+
+
+def notify(s3: Any, sqs: Any, notification: spec.NotificationSpec, stack: LocalStack) -> None:
+    """New objects under the prefix are announced on the queue (feed files)."""
+    rules = [{"Name": "prefix", "Value": notification.prefix}]
+    s3.put_bucket_notification_configuration(
+        Bucket=stack.bucket_names[notification.bucket_id],
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": queue_arn(sqs, stack.queue_urls[notification.queue_id]),
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": rules}},
+                }
+            ]
+        },
+    )
 
 
 def verify_sender(ses: Any, mail_from: str) -> None:
