@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import idna
 
@@ -34,8 +35,12 @@ class InvalidDomainError(ValueError):
         self.code = code
 
 
+@lru_cache(maxsize=4096)
 def parse_domain(raw: str) -> DomainName:
-    """The registrable name ``label.tld``, or InvalidDomainError saying what is wrong."""
+    """The registrable name ``label.tld``, or InvalidDomainError saying what is wrong.
+
+    Cached: the checks and the planner of one order both ask for the same names.
+    """
     if raw != raw.strip() or not raw:
         raise InvalidDomainError("domain_syntax", "must not be empty or carry spaces")
     if len(raw) > MAX_NAME_LENGTH:
