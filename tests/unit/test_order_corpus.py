@@ -327,7 +327,6 @@ CASES: list[tuple[str, Callable[[Order], Order] | str | bytes | None, int, str]]
 
 @pytest.fixture
 def shop(monkeypatch: pytest.MonkeyPatch) -> Intake:
-    monkeypatch.setattr(handler.metrics.provider, "namespace", "Billing")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     fakes = intake()
     monkeypatch.setattr(handler, "order_api", lambda: fakes.api)
