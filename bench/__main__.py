@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shards", type=int, help="shards of the run (default 16)")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the handlers here")
     parser.add_argument("--run-only", action="store_true", help="only the invoice run")
+    parser.add_argument("--orders-only", action="store_true", help="only the order intake")
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
     scale = Scale(
@@ -88,9 +89,12 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
     figures: list[Figure] = []
-    with console.status(f"invoice run of {scale.run_customers} customers on the embedded AWS"):
-        figures += invoice_run(scale, args.profile)
+    if not args.orders_only:
+        with console.status(f"invoice run of {scale.run_customers} customers on the embedded AWS"):
+            figures += invoice_run(scale, args.profile)
     if not args.run_only:
+        figures += order_figures(scale)
+    if not args.run_only and not args.orders_only:
         with console.status("rendering PDFs"):
             figures += pdf_render(scale.renders)
         with console.status("composing invoices"):
@@ -99,6 +103,17 @@ def main(argv: list[str] | None = None) -> None:
     RESULTS.write_text(json.dumps([asdict(figure) for figure in figures], indent=1) + "\n")
     console.print(table(figures))
     console.print(f"written to {RESULTS}")
+
+
+def order_figures(scale: Scale) -> list[Figure]:
+    from bench import orders
+
+    count = scale.renders
+    with console.status(f"{count} orders in process on the embedded AWS"):
+        figures = orders.orders_in_process(count)
+    with console.status(f"{count // 4} orders through the local HTTP front end"):
+        figures += orders.orders_over_http(count // 4)
+    return figures
 
 
 def pdf_render(renders: int) -> list[Figure]:

@@ -85,7 +85,13 @@ def _bill(options: DemoOptions, stack: LocalStack, timings: Timings) -> dict[str
     )
     with timings.step("seed customers and contracts"):
         _seed(clients, stack, hoster)
+    with timings.step("orders through the order API"):
+        placed = _orders(options)
     console.print(mix_table(hoster, options.period))
+    console.print(
+        f"orders through the order API use case: [bold]{placed.accepted:,}[/] accepted "
+        f"({placed.contracts:,} contracts), {placed.refused:,} refused as taken"
+    )
     with timings.step("invoice run"):
         report = _run(driver, options, "invoice run")
     with timings.step("send e-mails"):
@@ -106,6 +112,11 @@ def _bill(options: DemoOptions, stack: LocalStack, timings: Timings) -> dict[str
     )
     document = _report_document(report, rerun, hoster, copied, timings)
     document["delivery"] = delivery.document(report, rerun)
+    document["orders"] = {
+        "accepted": placed.accepted,
+        "refused": placed.refused,
+        "contracts": placed.contracts,
+    }
     options.out.mkdir(parents=True, exist_ok=True)
     (options.out / "report.json").write_text(json.dumps(document, indent=2) + "\n")
     _summary(report, rerun, timings, options.out, copied)
@@ -248,6 +259,48 @@ def _seed(clients: Any, stack: LocalStack, hoster: Hoster) -> None:
             contracts.save_customers(batch)
             contracts.save_positions(shards, (p for p in hoster.positions if p.customer_id in ids))
             bars.advance(task, len(batch))
+
+
+@dataclass
+class PlacedOrders:
+    accepted: int = 0
+    contracts: int = 0
+    refused: int = 0
+
+
+def demo_orders(options: DemoOptions) -> int:
+    """A few hundred shop orders, about one for every seventh seeded customer."""
+    return max(20, min(400, options.customers // 7))
+
+
+def _orders(options: DemoOptions) -> PlacedOrders:
+    """Shop orders placed through the order use case on days of the billed month, so that the
+    run bills them; every 25th asks for a domain an earlier order holds and is refused."""
+    from cli.seed import shop_order
+    from shared.orders.errors import UnavailableError
+    from shared.orders.model import order_id_for
+    from shared.orders.requests import OrderRequest
+    from shared.orders.service import PlaceCommand
+    from shared.settings import Settings
+    from shared.wiring import order_service
+
+    service = order_service(Settings())
+    placed = PlacedOrders()
+    count = demo_orders(options)
+    with progress_bar() as bars:
+        task = bars.add_task("orders", total=count, detail="through the order API")
+        for index in range(count):
+            day = options.period.start.replace(day=1 + index % options.period.end.day)
+            service.today = lambda day=day: day  # type: ignore[misc]
+            order = OrderRequest.model_validate(shop_order(index))
+            command = PlaceCommand(order, order_id_for("demo", str(index)), "demo", str(index))
+            try:
+                placed.contracts += len(service.place(command).contracts)
+                placed.accepted += 1
+            except UnavailableError:
+                placed.refused += 1
+            bars.advance(task)
+    return placed
 
 
 def _run(driver: RunDriver, options: DemoOptions, label: str) -> RunReport:

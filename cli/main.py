@@ -109,6 +109,21 @@ def token(customer_id: str, staff: bool, expires_in: int) -> None:
     click.echo(issuer.token(customer_id, staff=staff, expires_in=expires_in))
 
 
+@local.command("shop-token")
+def shop_token() -> None:
+    """Print a client-credentials token of the shop for the local order API."""
+    from cli.local import STATE_DIR
+    from localaws.http_api import LocalIssuer
+
+    try:
+        issuer = LocalIssuer.load(STATE_DIR)
+    except FileNotFoundError as error:
+        raise click.ClickException(
+            "no local signing key yet: start `billing local up` first"
+        ) from error
+    click.echo(issuer.shop_token())
+
+
 @cli.group()
 def run() -> None:
     """Invoice runs."""

@@ -301,3 +301,41 @@ class _Contract:
 
     def _day_in_period(self) -> date:
         return self.period.start + timedelta(days=self.rng.randint(0, self.period.end.day - 1))
+
+
+_SHOP_PACKAGES = ("HOST-S", "HOST-M", "HOST-M", "HOST-L", "VPS-2", "DED-1")
+_SHOP_CITIES = (("20095", "Hamburg", "DE"), ("80331", "München", "DE"), ("1010", "Wien", "AT"))
+
+
+def shop_order(index: int) -> dict[str, object]:
+    """A shop order as the website sends it, varied by ``index``; every 25th repeats a domain."""
+    postal_code, city, country = _SHOP_CITIES[index % len(_SHOP_CITIES)]
+    name = f"{_FIRST[index % len(_FIRST)]} {_LAST[index % len(_LAST)]}"
+    domain = f"shop-kunde-{(index - 1 if index % 25 == 24 else index):05d}.de"
+    package = _SHOP_PACKAGES[index % len(_SHOP_PACKAGES)]
+    item: dict[str, object] = {"product": package}
+    if package.startswith("HOST"):
+        item["options"] = [{"product": "MAIL-5", "quantity": 1 + index % 5}]
+    payment: dict[str, object] = {"method": "invoice"}
+    if index % 2 == 0:
+        payment = {
+            "method": "sepa_direct_debit",
+            "iban": "DE89370400440532013000",
+            "account_holder": name,
+            "mandate_consent": True,
+        }
+    return {
+        "customer": {
+            "name": name,
+            "email": f"kunde{index:05d}@example.org",
+            "type": "consumer",
+            "billing_address": {
+                "street": f"Musterweg {1 + index % 90}",
+                "postal_code": postal_code,
+                "city": city,
+                "country": country,
+            },
+        },
+        "payment": payment,
+        "items": [item, {"product": "DOM-DE", "domains": [domain]}],
+    }

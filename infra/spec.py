@@ -120,11 +120,16 @@ class ScheduleSpec:
     description: str
 
 
+ApiName = Literal["archive", "orders"]
+
+
 @dataclass(frozen=True)
 class RouteSpec:
     method: Literal["GET", "POST"]
     path: str
     function_id: str
+    # The archive API serves customers; the order API serves the shop (see API_AUTH).
+    api: ApiName = "archive"
 
 
 @dataclass(frozen=True)
@@ -186,7 +191,24 @@ CONTROL = TableSpec(
     sort_key=Key("sk"),
     ttl_attribute="expires_at",
 )
-TABLES = (CONTRACTS, DOCUMENTS, CONTROL)
+# Orders, domain holds and product stock: single items by key, never queried (see
+# shared/storage/orders.py); the idempotency records of the order API expire after a day.
+ORDERS = TableSpec(
+    id="Orders",
+    env_var="BILLING_ORDERS_TABLE",
+    local_name="billing-orders",
+    partition_key=Key("pk"),
+    sort_key=Key("sk"),
+)
+IDEMPOTENCY = TableSpec(
+    id="Idempotency",
+    env_var="BILLING_IDEMPOTENCY_TABLE",
+    local_name="billing-idempotency",
+    partition_key=Key("id"),
+    sort_key=None,
+    ttl_attribute="expiration",
+)
+TABLES = (CONTRACTS, DOCUMENTS, CONTROL, ORDERS, IDEMPOTENCY)
 
 ARCHIVE = BucketSpec(
     id="Archive",
@@ -279,6 +301,27 @@ INVOICE_SCHEDULE = FunctionSpec(
     reads_tables=("Control",),
     starts_state_machines=("InvoiceRun",),
 )
+ORDER_INTAKE = FunctionSpec(
+    id="OrderIntake",
+    local_name="billing-order-intake",
+    component="order_intake",
+    handler="functions.order_intake.handler.handle",
+    memory_mb=1024,
+    timeout_seconds=15,
+    description="takes orders, withdrawals and contract changes from the shop",
+    writes_tables=("Contracts", "Orders", "Idempotency"),
+)
+ORDER_FEED = FunctionSpec(
+    id="OrderFeed",
+    local_name="billing-order-feed",
+    component="order_intake",
+    handler="functions.order_intake.feed.handle",
+    memory_mb=1024,
+    timeout_seconds=900,
+    description="applies order records of bulk feeds (JSON Lines in S3, SQS messages)",
+    writes_tables=("Contracts", "Orders"),
+    writes_buckets=("Work",),
+)
 FUNCTIONS = (
     INVOICE_PREPARE,
     INVOICE_WORKER,
@@ -286,6 +329,8 @@ FUNCTIONS = (
     ARCHIVE_API,
     INVOICE_DELIVERY,
     INVOICE_SCHEDULE,
+    ORDER_INTAKE,
+    ORDER_FEED,
 )
 
 DELIVERY_DEAD_LETTERS = QueueSpec(
@@ -301,8 +346,36 @@ DELIVERY_QUEUE = QueueSpec(
     dead_letter_queue=DELIVERY_DEAD_LETTERS,
     max_receive_count=5,
 )
+ORDER_FEED_DEAD_LETTERS = QueueSpec(
+    id="OrderFeedDeadLetters",
+    local_name="billing-order-feed-dead-letters",
+)
+# Order records, and the S3 notifications of feed files (prefix FEED_PREFIX of the work bucket).
+ORDER_FEED_QUEUE = QueueSpec(
+    id="OrderFeed",
+    local_name="billing-order-feed",
+    env_var="BILLING_ORDER_FEED_QUEUE",
+    visibility_timeout_seconds=7 * ORDER_FEED.timeout_seconds,
+    dead_letter_queue=ORDER_FEED_DEAD_LETTERS,
+    max_receive_count=5,
+)
 # Dead-letter queues first: a queue can only be created after the queue it sends failures to.
-QUEUES = (DELIVERY_DEAD_LETTERS, DELIVERY_QUEUE)
+QUEUES = (DELIVERY_DEAD_LETTERS, DELIVERY_QUEUE, ORDER_FEED_DEAD_LETTERS, ORDER_FEED_QUEUE)
+
+FEED_PREFIX = "feeds/incoming/"
+FEED_REJECTS_PREFIX = "feeds/rejects/"
+
+
+@dataclass(frozen=True)
+class NotificationSpec:
+    """New objects under ``prefix`` of a bucket are announced on a queue."""
+
+    bucket_id: str
+    prefix: str
+    queue_id: str
+
+
+NOTIFICATIONS = (NotificationSpec(bucket_id="Work", prefix=FEED_PREFIX, queue_id="OrderFeed"),)
 
 EVENT_SOURCES = (
     EventSourceSpec(
@@ -311,11 +384,20 @@ EVENT_SOURCES = (
         batch_size=10,
         maximum_concurrency=DELIVERY_CONCURRENCY,
     ),
+    EventSourceSpec(
+        queue_id=ORDER_FEED_QUEUE.id,
+        function_id=ORDER_FEED.id,
+        batch_size=10,
+        maximum_concurrency=10,
+    ),
 )
 
 ROUTES = (
     RouteSpec("GET", "/documents", ARCHIVE_API.id),
     RouteSpec("GET", "/documents/{number}/pdf", ARCHIVE_API.id),
+    RouteSpec("POST", "/orders", ORDER_INTAKE.id, api="orders"),
+    RouteSpec("POST", "/orders/{order_id}/cancel", ORDER_INTAKE.id, api="orders"),
+    RouteSpec("POST", "/contracts/{contract_id}/changes", ORDER_INTAKE.id, api="orders"),
 )
 
 INVOICE_RUN = StateMachineSpec(
@@ -347,6 +429,25 @@ STATE_MACHINE_ENV_VAR = "BILLING_INVOICE_RUN_STATE_MACHINE"
 JWT_AUDIENCE = "billing-archive"
 JWT_CUSTOMER_CLAIM = "sub"
 JWT_ROLE_CLAIM = "billing_role"
+
+# The shop is a server: it gets OAuth 2.0 client-credentials access tokens from the identity
+# provider and sends them as bearer tokens. The order API's JWT authorizer accepts the shop's
+# client id as audience (API Gateway compares ``aud``, else ``client_id``) and its routes
+# require the scope below.
+SHOP_CLIENT_ID = "billing-shop"
+ORDER_SCOPE = "orders/write"
+
+
+@dataclass(frozen=True)
+class ApiAuth:
+    audience: str
+    scopes: tuple[str, ...] = ()
+
+
+API_AUTH: dict[str, ApiAuth] = {
+    "archive": ApiAuth(audience=JWT_AUDIENCE),
+    "orders": ApiAuth(audience=SHOP_CLIENT_ID, scopes=(ORDER_SCOPE,)),
+}
 
 
 def function_environment(
@@ -399,6 +500,10 @@ def default_settings() -> dict[str, str]:
         # The Bundesbank's test creditor identifier until the seller has its own.
         "BILLING_SELLER_CREDITOR_ID": "DE98ZZZ09999999999",
         "BILLING_PAYMENT_TERM_DAYS": "14",
+        # The SEPA creditor identifier mandates are given to (this one is the Bundesbank's test
+        # id), and the days in which a customer may withdraw an order.
+        "BILLING_SEPA_CREDITOR_ID": "DE98ZZZ09999999999",
+        "BILLING_WITHDRAWAL_DAYS": "14",
         # The sender of invoice e-mails: an SES identity (the CDK app takes billing:mailFrom).
         "BILLING_MAIL_FROM": "rechnung@beispiel-hosting.example",
         # Where customers read their archive; e-mails link to {portal}/documents/{number}.

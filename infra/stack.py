@@ -14,6 +14,7 @@ from infra.constructs.delivery import Delivery
 from infra.constructs.function import BillingFunction
 from infra.constructs.invoice_run import InvoiceRun
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.order_intake import OrderIntake
 from infra.constructs.queues import Queues
 from infra.constructs.runtime import FunctionRuntime
 from infra.constructs.schedule import RunSchedule
@@ -70,6 +71,15 @@ class BillingStack(Stack):
                 self._context("billing:deliveryConcurrency", str(spec.DELIVERY_CONCURRENCY))
             ),
         )
+        self.order_intake = OrderIntake(
+            self,
+            "OrderIntake",
+            new_function=self._new_function,
+            jwt_issuer=self._context("billing:shopJwtIssuer", jwt_issuer),
+            shop_client_ids=[self._context("billing:shopClientId", spec.SHOP_CLIENT_ID)],
+            buckets=self.buckets.by_id,
+            queues=self.queues.by_id,
+        )
         self.schedule = RunSchedule(
             self,
             "Schedule",
@@ -81,6 +91,7 @@ class BillingStack(Stack):
             **self.schedule.functions,
             **self.archive_api.functions,
             **self.delivery.functions,
+            **self.order_intake.functions,
         }
         self._check_every_function_built()
         self.monitoring = Monitoring(
@@ -91,6 +102,7 @@ class BillingStack(Stack):
             dead_letter_queues={
                 "InvoiceWorkerDeadLetters": self.invoice_run.dead_letters,
                 spec.DELIVERY_DEAD_LETTERS.id: self.queues.by_id[spec.DELIVERY_DEAD_LETTERS.id],
+                spec.ORDER_FEED_DEAD_LETTERS.id: self.queues.by_id[spec.ORDER_FEED_DEAD_LETTERS.id],
             },
         )
         self._outputs()
@@ -136,3 +148,4 @@ class BillingStack(Stack):
             description=spec.STATE_MACHINE_ENV_VAR,
         )
         CfnOutput(self, "ArchiveApiUrl", value=self.archive_api.url)
+        CfnOutput(self, "OrderApiUrl", value=self.order_intake.url)

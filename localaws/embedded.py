@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import requests
 
-from localaws import lambda_runtime, moto_speedups
+from localaws import atomic_writes, lambda_runtime, moto_speedups
 from localaws.process_env import environment
 from localaws.provision import ACCOUNT, REGION, LocalStack, local_stack, provision
 
@@ -45,6 +45,7 @@ def in_process(settings: dict[str, str] | None = None) -> Iterator[LocalStack]:
     with environment(_BASE_ENVIRONMENT), _without(clean), mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
         lambda_runtime.install()
         moto_speedups.install()
+        atomic_writes.install()
         stack = provision(client_factory(), local_stack(settings), poll_queues=False)
         with environment(stack.exports()):
             yield stack
@@ -74,6 +75,7 @@ def server(
             requests.post(f"{endpoint}/moto-api/config", json=MOTO_CONFIG, timeout=10)
             lambda_runtime.install(endpoint_url=endpoint)
             moto_speedups.install()
+            atomic_writes.install()
             stack = provision(client_factory(endpoint), local_stack(settings), poll_queues=False)
             yield stack, endpoint
         finally:

@@ -71,8 +71,13 @@ class JwtAuthorizer:
     audiences: tuple[str, ...]
     public_keys: Mapping[str, rsa.RSAPublicKey]
 
-    def verify(self, authorization: str | None) -> dict[str, Any]:
-        """The token's claims, or UnauthorizedError; ``authorization`` is the header's value."""
+    def verify(
+        self, authorization: str | None, *, audiences: tuple[str, ...] | None = None
+    ) -> dict[str, Any]:
+        """The token's claims, or UnauthorizedError; ``authorization`` is the header's value.
+
+        ``audiences`` replaces the configured ones, for a route behind another authorizer.
+        """
         token = bearer_token(authorization)
         header = _unverified_header(token)
         algorithm = header.get("alg")
@@ -83,15 +88,24 @@ class JwtAuthorizer:
             raise UnauthorizedError("the token was not signed by a known key")
 
         claims = _decoded(token, key, str(algorithm), self.issuer)
-        if not self._audience_matches(claims):
+        if not self._audience_matches(claims, audiences or self.audiences):
             raise UnauthorizedError("the token does not have a valid audience")
         return claims
 
-    def _audience_matches(self, claims: dict[str, Any]) -> bool:
+    @staticmethod
+    def _audience_matches(claims: dict[str, Any], audiences: tuple[str, ...]) -> bool:
         """``aud`` when present, else ``client_id``, must name one configured audience."""
         presented = claims["aud"] if "aud" in claims else claims.get("client_id")
         values = presented if isinstance(presented, list) else [presented]
-        return any(value in self.audiences for value in values)
+        return any(value in audiences for value in values)
+
+
+def has_scope(claims: Mapping[str, Any], scopes: tuple[str, ...]) -> bool:
+    """A route with authorization scopes needs a token that carries one of them."""
+    if not scopes:
+        return True
+    granted = str(claims.get("scope") or "").split()
+    return any(scope in granted for scope in scopes)
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -194,6 +208,14 @@ class LocalIssuer:
         return jwt.encode(
             dict(claims), self._key, algorithm=algorithm, headers={"kid": self.key_id}
         )
+
+    def shop_token(
+        self, client_id: str = spec.SHOP_CLIENT_ID, *, scope: str = spec.ORDER_SCOPE
+    ) -> str:
+        """An access token like a client-credentials grant gives the shop: no ``aud``."""
+        now = int(time.time())
+        claims = {"iss": self.issuer, "sub": client_id, "client_id": client_id, "scope": scope}
+        return self.sign(claims | {"token_use": "access", "iat": now, "exp": now + 3600})
 
     def authorizer(self) -> JwtAuthorizer:
         """The JWT authorizer of the deployed API, configured for this issuer."""
@@ -493,11 +515,16 @@ class Gateway:
         match = match_route(request.method, request.raw_path, self._routes)
         if match is None:
             return gateway_answer(HTTPStatus.NOT_FOUND)
+        auth = spec.API_AUTH[match.route.api]
         try:
-            claims = self._authorizer.verify(request.header("authorization"))
+            claims = self._authorizer.verify(
+                request.header("authorization"), audiences=(auth.audience,)
+            )
         except UnauthorizedError as refusal:
             logger.info("request refused", extra={"reason": str(refusal), "path": request.raw_path})
             return unauthorized_answer(refusal)
+        if not has_scope(claims, auth.scopes):
+            return gateway_answer(HTTPStatus.FORBIDDEN)
 
         event = build_event(request, match, claims, request_id=request_id)
         return self._invoke(_FUNCTIONS[match.route.function_id], event)

@@ -73,6 +73,8 @@ def provision(clients: Any, stack: LocalStack, *, poll_queues: bool = True) -> L
     for queue in spec.QUEUES:
         stack.queue_urls[queue.id] = create_queue(clients("sqs"), queue, stack.queue_urls)
     stack.function_environment |= spec.queue_environment(stack.queue_urls)
+    for notification in spec.NOTIFICATIONS:
+        notify(clients("s3"), clients("sqs"), notification, stack)
     verify_sender(clients("ses"), stack.function_environment["BILLING_MAIL_FROM"])
 
     role_arn = create_role(clients("iam"))
@@ -174,6 +176,33 @@ def queue_arn(sqs: Any, queue_url: str) -> str:
     response = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
     arn: str = response["Attributes"]["QueueArn"]
     return arn
+
+
+def notify(s3: Any, sqs: Any, notification: spec.NotificationSpec, stack: LocalStack) -> None:
+    """New objects under the prefix are announced on the queue (feed files)."""
+    rules = [{"Name": "prefix", "Value": notification.prefix}]
+    s3.put_bucket_notification_configuration(
+        Bucket=stack.bucket_names[notification.bucket_id],
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": queue_arn(sqs, stack.queue_urls[notification.queue_id]),
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": rules}},
+                }
+            ]
+        },
+    )
+    _consume_test_event(sqs, stack.queue_urls[notification.queue_id])
+
+
+def _consume_test_event(sqs: Any, queue_url: str) -> None:
+    """S3 announces a new configuration with an ``s3:TestEvent`` message; a fresh stack starts
+    with empty queues, so provisioning takes it off (the feed function would skip it)."""
+    response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+    for message in response.get("Messages", []):
+        if '"s3:TestEvent"' in message["Body"]:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def verify_sender(ses: Any, mail_from: str) -> None:

@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     contracts_table: str = Field(min_length=3)
     documents_table: str = Field(min_length=3)
     control_table: str = Field(min_length=3)
+    orders_table: str = Field(min_length=3)
+    idempotency_table: str = Field(min_length=3)
     archive_bucket: str = Field(min_length=3)
     work_bucket: str = Field(min_length=3)
     # Only the function that starts runs on a schedule is given the state machine.
@@ -27,6 +29,11 @@ class Settings(BaseSettings):
     invoice_prefix: str = Field(default="RE", pattern=r"^[A-Z]{1,6}$")
     credit_note_prefix: str = Field(default="GS", pattern=r"^[A-Z]{1,6}$")
     payment_term_days: int = Field(default=14, ge=0, le=120)
+
+    # Order intake: the SEPA creditor identifier mandates are taken for, the days a customer
+    # may withdraw an order, and where feed files arrive and their rejects go (work bucket).
+    sepa_creditor_id: str = Field(default="DE98ZZZ09999999999", pattern=r"^[A-Z]{2}[0-9]{2}")
+    withdrawal_days: int = Field(default=14, ge=0, le=90)
 
     # Delivery: the queue issued invoices are announced on (unset: the run announces nothing),
     # the SES identity e-mails come from, and the customer portal the e-mails link to.

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from shared.delivery.service import DeliveryService
     from shared.invoicing.service import InvoiceRunService
     from shared.invoicing.starter import RunStarter
+    from shared.orders.changes import ContractChanges
+    from shared.orders.service import OrderService
 
 _CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10}, max_pool_connections=32)
 
@@ -112,4 +114,44 @@ def run_starter(settings: Settings) -> RunStarter:
             client("stepfunctions"), settings.invoice_run_state_machine
         ),
         runs=DynamoRuns(client("dynamodb"), settings.control_table),
+    )
+
+
+def order_service(settings: Settings, dynamodb: Any | None = None) -> OrderService:
+    from shared.catalog import shipped_catalog
+    from shared.orders.registry import LocalRegistry
+    from shared.orders.rules import shipped_rules
+    from shared.orders.service import OrderPolicy, OrderService
+    from shared.storage.orders import DynamoInventory, DynamoOrderBook, DynamoOrderContracts
+
+    dynamodb = dynamodb or client("dynamodb")
+    return OrderService(
+        catalog=shipped_catalog(),
+        rules=shipped_rules(),
+        registry=LocalRegistry(),
+        inventory=DynamoInventory(dynamodb, settings.orders_table),
+        orders=DynamoOrderBook(dynamodb, settings.orders_table),
+        contracts=DynamoOrderContracts(dynamodb, settings.contracts_table, settings.shard_count),
+        policy=OrderPolicy(
+            shard_count=settings.shard_count,
+            creditor_id=settings.sepa_creditor_id,
+            withdrawal_days=settings.withdrawal_days,
+        ),
+    )
+
+
+def contract_changes(settings: Settings, dynamodb: Any | None = None) -> ContractChanges:
+    from shared.catalog import shipped_catalog
+    from shared.orders.changes import ContractChanges
+    from shared.orders.rules import shipped_rules
+    from shared.storage.orders import DynamoInventory, DynamoOrderBook, DynamoOrderContracts
+
+    dynamodb = dynamodb or client("dynamodb")
+    return ContractChanges(
+        catalog=shipped_catalog(),
+        rules=shipped_rules(),
+        inventory=DynamoInventory(dynamodb, settings.orders_table),
+        orders=DynamoOrderBook(dynamodb, settings.orders_table),
+        contracts=DynamoOrderContracts(dynamodb, settings.contracts_table, settings.shard_count),
+        withdrawal_days=settings.withdrawal_days,
     )

@@ -99,7 +99,7 @@ class ArchiveApi(Construct):
             )
             for function_id, fn in self.functions.items()
         }
-        for route in spec.ROUTES:
+        for route in archive_routes():
             self.api.add_routes(
                 path=route.path,
                 methods=[apigwv2.HttpMethod(route.method)],
@@ -112,7 +112,11 @@ class ArchiveApi(Construct):
         return self.stage.url
 
 
+def archive_routes() -> list[spec.RouteSpec]:
+    return [route for route in spec.ROUTES if route.api == "archive"]
+
+
 def api_functions() -> list[spec.FunctionSpec]:
-    """The functions that spec.ROUTES send requests to, in spec order."""
-    wanted = {route.function_id for route in spec.ROUTES}
+    """The functions that the archive routes send requests to, in spec order."""
+    wanted = {route.function_id for route in archive_routes()}
     return [function_spec for function_spec in spec.FUNCTIONS if function_spec.id in wanted]

@@ -45,7 +45,7 @@ class Delivery(Construct):
             function_spec.id: new_function(self, function_spec)
             for function_spec in delivery_functions()
         }
-        for source in spec.EVENT_SOURCES:
+        for source in delivery_sources():
             self._event_source(source, queues[source.queue_id], concurrency)
         sender = self.functions[spec.INVOICE_DELIVERY.id]
         self._limit_concurrency(sender.function, concurrency)
@@ -95,7 +95,11 @@ def check_concurrency(concurrency: int) -> None:
         )
 
 
+def delivery_sources() -> list[spec.EventSourceSpec]:
+    return [s for s in spec.EVENT_SOURCES if s.function_id == spec.INVOICE_DELIVERY.id]
+
+
 def delivery_functions() -> list[spec.FunctionSpec]:
-    """The functions that spec.EVENT_SOURCES invoke, in spec order."""
-    wanted = {source.function_id for source in spec.EVENT_SOURCES}
+    """The functions that the delivery queue invokes, in spec order."""
+    wanted = {source.function_id for source in delivery_sources()}
     return [function_spec for function_spec in spec.FUNCTIONS if function_spec.id in wanted]

@@ -98,6 +98,24 @@ def cancellation_codes(error: ClientError) -> list[str]:
     return [reason.get("Code", "None") for reason in reasons]
 
 
+def customer_key(customer_id: str, shard: int) -> Item:
+    return {"pk": shard_key(shard), "sk": f"{customer_id}#CUSTOMER"}
+
+
+def customer_item(customer: Customer) -> Item:
+    key = customer_key(customer.customer_id, customer.shard)
+    return key | {"kind": "customer", "data": customer.model_dump_json()}
+
+
+def position_item(shard: int, position: Position) -> Item:
+    return {
+        "pk": shard_key(shard),
+        "sk": f"{position.customer_id}#POS#{position.position_id}",
+        "kind": "position",
+        "data": position.model_dump_json(),
+    }
+
+
 class DynamoContracts:
     def __init__(self, client: Any, table: str) -> None:
         self._client = client
@@ -110,27 +128,13 @@ class DynamoContracts:
         return snapshot
 
     def save_customers(self, customers: Iterable[Customer]) -> None:
-        items = (
-            {
-                "pk": shard_key(customer.shard),
-                "sk": f"{customer.customer_id}#CUSTOMER",
-                "kind": "customer",
-                "data": customer.model_dump_json(),
-            }
-            for customer in customers
-        )
-        batch_put(self._client, self._table, items)
+        batch_put(self._client, self._table, map(customer_item, customers))
 
     def save_positions(
         self, shard_of_customer: dict[str, int], positions: Iterable[Position]
     ) -> None:
         items = (
-            {
-                "pk": shard_key(shard_of_customer[position.customer_id]),
-                "sk": f"{position.customer_id}#POS#{position.position_id}",
-                "kind": "position",
-                "data": position.model_dump_json(),
-            }
+            position_item(shard_of_customer[position.customer_id], position)
             for position in positions
         )
         batch_put(self._client, self._table, items)

@@ -83,7 +83,11 @@ def test_sender_is_paced_by_reserved_and_event_source_concurrency(
 ) -> None:
     function = function_logical_id(synthesized, spec.INVOICE_DELIVERY.handler)
     properties = synthesized.template["Resources"][function]["Properties"]
-    (mapping,) = synthesized.resources("AWS::Lambda::EventSourceMapping").values()
+    (mapping,) = [
+        resource
+        for resource in synthesized.resources("AWS::Lambda::EventSourceMapping").values()
+        if resource["Properties"]["FunctionName"] == {"Ref": function}
+    ]
 
     assert properties["ReservedConcurrentExecutions"] == spec.DELIVERY_CONCURRENCY
     assert mapping["Properties"]["ScalingConfig"] == {
@@ -185,7 +189,10 @@ def test_context_sets_the_mail_identity_and_the_pacing(overridden: dict[str, Any
     resources = overridden["Resources"].values()
     functions = [r["Properties"] for r in resources if r["Type"] == "AWS::Lambda::Function"]
     (sender,) = [fn for fn in functions if fn["Handler"] == spec.INVOICE_DELIVERY.handler]
-    (mapping,) = [r for r in resources if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    mappings = [r for r in resources if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    (mapping,) = [
+        r for r in mappings if r["Properties"]["ScalingConfig"]["MaximumConcurrency"] != 10
+    ]
     send_statements = [
         statement
         for r in resources

@@ -239,18 +239,28 @@ def test_failed_async_worker_invocations_reach_an_encrypted_queue(synthesized: S
     assert ssl_only
 
 
-def test_every_route_needs_a_customer_jwt(synthesized: Synthesized) -> None:
-    routes = synthesized.resources("AWS::ApiGatewayV2::Route").values()
-    ((authorizer_id, authorizer),) = synthesized.resources("AWS::ApiGatewayV2::Authorizer").items()
+@pytest.mark.parametrize("api", ["archive", "orders"])
+def test_every_route_needs_the_jwt_of_its_api(synthesized: Synthesized, api: str) -> None:
+    auth = spec.API_AUTH[api]
+    ((authorizer_id, authorizer),) = [
+        (key, resource)
+        for key, resource in synthesized.resources("AWS::ApiGatewayV2::Authorizer").items()
+        if resource["Properties"]["JwtConfiguration"]["Audience"] == [auth.audience]
+    ]
+    routes = [
+        route
+        for route in synthesized.resources("AWS::ApiGatewayV2::Route").values()
+        if route["Properties"]["ApiId"] == authorizer["Properties"]["ApiId"]
+    ]
 
     assert {route["Properties"]["RouteKey"] for route in routes} == {
-        route.method + " " + route.path for route in spec.ROUTES
+        route.method + " " + route.path for route in spec.ROUTES if route.api == api
     }
     for route in routes:
         assert route["Properties"]["AuthorizationType"] == "JWT"
         assert route["Properties"]["AuthorizerId"] == {"Ref": authorizer_id}
+        assert route["Properties"].get("AuthorizationScopes", []) == list(auth.scopes)
     assert authorizer["Properties"]["AuthorizerType"] == "JWT"
-    assert authorizer["Properties"]["JwtConfiguration"]["Audience"] == [spec.JWT_AUDIENCE]
 
 
 def test_api_uses_lambda_proxy_payload_v2(template: Template) -> None:

@@ -255,7 +255,12 @@ def test_a_rejected_e_mail_is_recorded_as_failed_and_sent_by_a_later_run(
 
 def test_local_event_sources_leave_polling_to_the_local_poller(aws: Aws) -> None:
     """moto would run the sender inside the worker's SendMessage; the source is disabled."""
-    (mapping,) = aws.lambda_.list_event_source_mappings()["EventSourceMappings"]
+    mappings = aws.lambda_.list_event_source_mappings()["EventSourceMappings"]
+    assert len(mappings) == len(spec.EVENT_SOURCES)
+    assert all(mapping["State"] in {"Disabled", "Disabling"} for mapping in mappings)
+    (mapping,) = [
+        m for m in mappings if m["FunctionArn"].endswith(spec.INVOICE_DELIVERY.local_name)
+    ]
     sqs = aws.clients("sqs")
     url = aws.stack.queue_urls[spec.DELIVERY_QUEUE.id]
     request = {"number": "RE-2026-00000001", "customer_id": "C0000001", "run_id": "run-2026-11"}

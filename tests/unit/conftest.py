@@ -5,6 +5,9 @@
 
 import os
 
+# Handlers read their metrics namespace when imported, as on Lambda from the function's settings.
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Billing")
+
 from hypothesis import settings
 
 settings.register_profile("ci", derandomize=True, database=None, deadline=None)

@@ -1,0 +1,1 @@
+"""Order intake: orders from the shop and from bulk feeds become contracts with positions."""
