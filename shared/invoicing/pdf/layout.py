@@ -49,6 +49,7 @@ FOOTER_BOLD = bold(6.5, INK)
 ROW_HEIGHT = 5.0
 NOTE_HEIGHT = 3.3
 HEADER_HEIGHT = 6.0
+DASH = " \N{EN DASH} "
 MONTHS = (
     "Januar",
     "Februar",
@@ -134,8 +135,7 @@ def pages(invoice: Invoice, direct_debit: DirectDebit | None = None) -> list[byt
     document = Document(invoice)
     document.first_page()
     document.table(rows(invoice))
-    for block in closing_blocks(invoice, direct_debit):
-        document.place(block)
+    document.keep_together(list(closing_blocks(invoice, direct_debit)))
     return document.finish()
 
 
@@ -175,6 +175,14 @@ class Document:
                 self.y = carry_over(self.canvas, self.y, label, carried, BODY)
             self.y = table_row(self.canvas, self.y, row)
             carried += row.net
+
+    def keep_together(self, blocks: list[Block]) -> None:
+        """The blocks on one page: this one if they fit below the table, else the next."""
+        height = sum(block.height for block in blocks)
+        if self.y + height > BLOCK_BOTTOM and CONTINUATION_TOP + height <= BLOCK_BOTTOM:
+            self.next_page()
+        for block in blocks:
+            self.place(block)
 
     def place(self, block: Block) -> None:
         if self.y + block.height > BLOCK_BOTTOM:
@@ -333,7 +341,7 @@ def table_line(position: int, line: InvoiceLine, month: Period) -> Row:
 
 def service_note(line: InvoiceLine) -> str:
     """The line's own service period, and its share of the cycle when it is prorated."""
-    text = f"Leistungszeitraum {line.service_start:%d.%m.%Y} – {line.service_end:%d.%m.%Y}"
+    text = f"Leistungszeitraum {line.service_start:%d.%m.%Y}{DASH}{line.service_end:%d.%m.%Y}"
     if line.prorated:
         text += f", anteilig {line.service_days} von {line.cycle_days} Tagen"
     return text
@@ -481,7 +489,7 @@ def unit_price(amount: Decimal) -> str:
 def service_period(lines: tuple[InvoiceLine, ...]) -> str:
     start = min(line.service_start for line in lines)
     end = max(line.service_end for line in lines)
-    return f"{start:%d.%m.%Y} – {end:%d.%m.%Y}"
+    return f"{start:%d.%m.%Y}{DASH}{end:%d.%m.%Y}"
 
 
 def month_name(period: str) -> str:

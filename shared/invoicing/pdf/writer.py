@@ -135,7 +135,9 @@ def _stream(entries: bytes, data: bytes) -> bytes:
 
 
 def _flate_stream(entries: bytes, data: bytes, level: int = CONTENT_LEVEL) -> bytes:
-    return _stream(b" ".join(filter(None, (entries, b"/Filter /FlateDecode"))), compress(data, level))
+    return _stream(
+        b" ".join(filter(None, (entries, b"/Filter /FlateDecode"))), compress(data, level)
+    )
 
 
 def _add_page(objects: _Objects, parent: int, resources_object: int, content: bytes) -> int:
