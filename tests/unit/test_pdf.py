@@ -19,8 +19,8 @@ from shared.delivery.print_batch import merge_pdfs
 from shared.invoicing.compose import compose_invoice
 from shared.invoicing.corrections import reversed_draft
 from shared.invoicing.model import Correction, Invoice
-from shared.invoicing.pdf import Attachment, DirectDebit, plain, render_invoice
-from shared.invoicing.pdf.fonts import BOLD_FILE, REGULAR_FILE, font_bytes
+from shared.invoicing.pdf import Attachment, DirectDebit, render_invoice
+from shared.invoicing.pdf.fonts import BOLD_FILE, REGULAR_FILE, bold, font_bytes, regular
 from shared.periods import Period
 from shared.tax import REVERSE_CHARGE_NOTE, TaxCategory
 from tests.unit.fakes import SELLER, customer, position
@@ -197,8 +197,9 @@ def test_letters_the_font_lacks_fall_back_without_a_missing_glyph() -> None:
         ("Юрий", "????"),
     ],
 )
-def test_plain_keeps_what_the_font_shows_and_replaces_the_rest(text: str, expected: str) -> None:
-    assert plain(text) == expected
+def test_fitting_keeps_what_the_fonts_show_and_replaces_the_rest(text: str, expected: str) -> None:
+    assert regular().fit(text) == expected
+    assert bold().fit(text) == expected
 
 
 def test_a_buyer_abroad_gets_the_country_and_the_vat_id() -> None:

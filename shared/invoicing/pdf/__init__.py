@@ -35,11 +35,10 @@ from dataclasses import dataclass
 
 from shared.invoicing.model import Invoice
 from shared.invoicing.pdf import layout, xmp
-from shared.invoicing.pdf.fonts import regular
 from shared.invoicing.pdf.layout import DirectDebit
 from shared.invoicing.pdf.writer import DocumentInfo, EmbeddedXml, write_pdf
 
-__all__ = ["Attachment", "DirectDebit", "plain", "render_invoice"]
+__all__ = ["Attachment", "DirectDebit", "render_invoice"]
 
 ATTACHMENT_NAMES = ("factur-x.xml", "xrechnung.xml")
 RELATIONSHIPS = ("Data", "Alternative", "Source")
@@ -76,12 +75,6 @@ def render_invoice(
     embedded = embedded_xml(invoice, attachment) if attachment else None
     pages = layout.pages(invoice, direct_debit)
     return write_pdf(pages, info, xmp.packet(info, factur_x), embedded)
-
-
-def plain(text: str) -> str:
-    """The text as the embedded font can show it: a letter it lacks becomes its base letter
-    ("ş" becomes "s" were it missing), a sign without one becomes "?"."""
-    return regular().fit(text)
 
 
 def document_info(invoice: Invoice) -> DocumentInfo:

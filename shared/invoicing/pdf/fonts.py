@@ -45,6 +45,7 @@ class EmbeddedFont:
     """A font as the PDF writer needs it: glyph ids and widths per character, fixed objects."""
 
     base_name: str
+    characters: frozenset[str]
     glyph_hex: dict[str, str]
     widths: dict[str, int]
     program: bytes
@@ -54,29 +55,27 @@ class EmbeddedFont:
 
     def fit(self, text: str) -> str:
         """The text with every character the font lacks replaced by one it has (or "?")."""
-        if all(character in self.widths for character in text):
+        if self.characters.issuperset(text):
             return text
         return "".join(self._fallback(character) for character in text)
 
     def encode(self, text: str) -> str:
         """Hex glyph ids of a text that fits the font."""
-        hexes = self.glyph_hex
-        return "".join([hexes[character] for character in text])
+        return "".join(map(self.glyph_hex.__getitem__, text))
 
     def width(self, text: str, size: float) -> float:
         """Advance width in points of a text that fits the font."""
-        widths = self.widths
-        return sum([widths[character] for character in text]) * size / 1000
+        return sum(map(self.widths.__getitem__, text)) * size / 1000
 
     def _fallback(self, character: str) -> str:
-        if character in self.widths:
+        if character in self.characters:
             return character
         substitute = _SUBSTITUTES.get(character)
         if substitute is not None:
             return substitute
         decomposed = unicodedata.normalize("NFKD", character)
         base = "".join(c for c in decomposed if not unicodedata.combining(c))
-        if base and all(c in self.widths for c in base):
+        if base and self.characters.issuperset(base):
             return base
         return "?"
 
@@ -107,6 +106,7 @@ def load(file_name: str) -> EmbeddedFont:
     base_name = f"{SUBSET_TAGS[file_name]}+{font['name'].getDebugName(6)}"
     return EmbeddedFont(
         base_name=base_name,
+        characters=frozenset(cmap),
         glyph_hex={character: f"{gid:04X}" for character, gid in cmap.items()},
         widths={character: glyph_widths[gid] for character, gid in cmap.items()},
         program=program,

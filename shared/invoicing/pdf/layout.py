@@ -208,7 +208,8 @@ def letterhead(canvas: Canvas, seller: Seller) -> None:
     canvas.rectangle(LEFT, 12, 13, 13, ACCENT)
     mark = bold(13, WHITE)
     canvas.aligned(LEFT + 6.5, 20.8, mark.font.fit(initials(seller.name)), mark, Align.CENTER)
-    canvas.text(LEFT + 17, 17.6, seller.name, bold(14, INK))
+    name = bold(14, INK)
+    canvas.text(LEFT + 17, 17.6, clipped(seller.name, name, 100), name)
     address = seller.address
     canvas.text(LEFT + 17, 23.2, f"{address.street} · {address.postal_code} {address.city}", LABEL)
     canvas.right(RIGHT, 17.6, seller.email, LABEL)
@@ -283,7 +284,8 @@ def title(canvas: Canvas, invoice: Invoice) -> float:
 
 
 def continuation_header(canvas: Canvas, invoice: Invoice) -> None:
-    canvas.text(LEFT, 15, invoice.seller.name, bold(9, INK))
+    name = bold(9, INK)
+    canvas.text(LEFT, 15, clipped(invoice.seller.name, name, 60), name)
     reference = (
         f"{invoice.title} {invoice.number} · Kundennummer {invoice.customer_id} · "
         f"{german_date(invoice.issue_date)}"
@@ -350,7 +352,7 @@ def service_note(line: InvoiceLine) -> str:
 def closing_blocks(invoice: Invoice, direct_debit: DirectDebit | None) -> Iterator[Block]:
     yield totals_block(invoice)
     if invoice.draft.notes:
-        yield paragraph_block(" ".join(invoice.draft.notes), LEGAL, 3.5, space_before=1)
+        yield paragraph_block(" ".join(invoice.draft.notes), LEGAL, 3.5, space_before=3)
     yield paragraph_block(payment_text(invoice, direct_debit), TEXT, 4.3, space_before=4)
     if invoice.correction is None:
         yield paragraph_block("Vielen Dank für Ihr Vertrauen.", TEXT, 4.3, space_before=2)
@@ -440,16 +442,18 @@ def footer(canvas: Canvas, seller: Seller, number: int, count: int) -> None:
 
 def wrapped(text: str, style: Style, width: float) -> list[str]:
     """Lines of whole words that fit the width; a word longer than the width is clipped."""
+    space = style.width(" ")
     lines: list[str] = []
-    current = ""
+    words: list[str] = []
+    used = 0.0
     for word in style.font.fit(text).split(" "):
-        candidate = f"{current} {word}" if current else word
-        if current and style.width(candidate) > width:
-            lines.append(clipped(current, style, width))
-            current = word
-        else:
-            current = candidate
-    lines.append(clipped(current, style, width))
+        word_width = style.width(word)
+        if words and used + space + word_width > width:
+            lines.append(clipped(" ".join(words), style, width))
+            words, used = [], 0.0
+        used += word_width + (space if words else 0.0)
+        words.append(word)
+    lines.append(clipped(" ".join(words), style, width))
     return lines
 
 
