@@ -2,6 +2,7 @@ import hashlib
 import io
 import os
 import re
+import struct
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
@@ -392,7 +394,6 @@ def test_an_attachment_the_standard_does_not_know_is_refused(attachment: dict[st
 
 def test_every_font_is_the_embedded_truetype_and_no_core_font_is_used() -> None:
     body = render_invoice(invoice(60), FACTUR_X)
-    shipped = {font_bytes(REGULAR_FILE), font_bytes(BOLD_FILE)}
 
     for page in reader(body).pages:
         used = page["/Resources"]["/Font"]
@@ -404,15 +405,47 @@ def test_every_font_is_the_embedded_truetype_and_no_core_font_is_used() -> None:
             descendant = resolved(font["/DescendantFonts"][0])
             assert descendant["/Subtype"] == "/CIDFontType2"
             program = resolved(descendant["/FontDescriptor"]["/FontFile2"])
-            assert program.get_data() in shipped
             assert program["/Length1"] == len(program.get_data())
+            assert descendant["/CIDToGIDMap"] == "/Identity"
     assert b"/Type1" not in body
     assert b"Helvetica" not in body
 
 
-def test_glyph_widths_match_the_font_program() -> None:
-    from fontTools.ttLib import TTFont
+def embedded_program(body: bytes, resource: str) -> bytes:
+    font = resolved(reader(body).pages[0]["/Resources"]["/Font"][resource])
+    descriptor = resolved(font["/DescendantFonts"][0])["/FontDescriptor"]
+    data: bytes = resolved(descriptor["/FontFile2"]).get_data()
+    return data
 
+
+@pytest.mark.parametrize(("resource", "file_name"), [("/F1", REGULAR_FILE), ("/F2", BOLD_FILE)])
+def test_font_programs_keep_the_outlines_shown_and_drop_the_others(
+    resource: str, file_name: str
+) -> None:
+    body = render_invoice(invoice(name="Dvořák Łódź"), FACTUR_X)
+    data = embedded_program(body, resource)
+    cut = TTFont(io.BytesIO(data))
+    shipped = TTFont(io.BytesIO(font_bytes(file_name)))
+    names = shipped.getBestCmap()
+
+    def outline(font: TTFont, character: str) -> bytes:
+        glyf = font["glyf"]
+        compiled: bytes = glyf[names[ord(character)]].compile(glyf)
+        return compiled
+
+    assert cut.getGlyphOrder() == shipped.getGlyphOrder()
+    assert sum(struct.unpack(f">{len(data) // 4}I", data)) & 0xFFFFFFFF == 0xB1B0AFBA
+    shown = "Rechnung" if resource == "/F2" else "Dvořák Łódź €"
+    for character in shown:
+        assert outline(cut, character) == outline(shipped, character)
+        for part in getattr(shipped["glyf"][names[ord(character)]], "components", []):
+            kept = cut["glyf"][part.glyphName]
+            assert kept.numberOfContours == shipped["glyf"][part.glyphName].numberOfContours
+    for character in "ŽŦ¾":
+        assert cut["glyf"][names[ord(character)]].numberOfContours == 0
+
+
+def test_glyph_widths_match_the_font_program() -> None:
     body = render_invoice(invoice())
     font = resolved(reader(body).pages[0]["/Resources"]["/Font"]["/F1"])
     descendant = resolved(font["/DescendantFonts"][0])

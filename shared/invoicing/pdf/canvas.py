@@ -7,8 +7,9 @@ from enum import Enum
 
 from shared.invoicing.pdf import fonts
 from shared.invoicing.pdf.fonts import EmbeddedFont
-from shared.invoicing.pdf.writer import A4_HEIGHT
 
+A4_WIDTH = 595.28
+A4_HEIGHT = 841.89
 POINTS_PER_MM = 72 / 25.4
 Color = tuple[float, float, float]
 
@@ -50,6 +51,7 @@ class Canvas:
         self._in_text = False
         self._font: tuple[str, float] | None = None
         self._fill: Color | None = None
+        self.shown: dict[str, set[str]] = {"F1": set(), "F2": set()}
 
     def text(self, x: float, baseline: float, text: str, style: Style) -> None:
         """Text from x on a baseline; characters the font lacks become their nearest relative."""
@@ -71,6 +73,7 @@ class Canvas:
             self._font = (style.resource, style.size)
             operators.append(f"/{style.resource} {style.size:g} Tf")
         self._set_fill(style.color)
+        self.shown[style.resource].update(fitted)
         x_pt = x * POINTS_PER_MM
         y_pt = A4_HEIGHT - baseline * POINTS_PER_MM
         operators.append(f"1 0 0 1 {x_pt:.2f} {y_pt:.2f} Tm <{style.font.encode(fitted)}> Tj")

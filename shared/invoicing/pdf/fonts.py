@@ -1,9 +1,9 @@
 """The embedded fonts: DejaVu Sans and DejaVu Sans Bold, pre-subset to Latin (shared/data/fonts).
 
-Each font is read once per process and embedded whole as a CIDFontType2 with Identity-H encoding
-and an identity CID-to-glyph map, so a text string is the sequence of its glyph ids and every
-PDF object of a font is the same bytes in every document. Widths and the ToUnicode map cover the
-whole font; nothing depends on the text of a document.
+Each font is read once per process and embedded as a CIDFontType2 with Identity-H encoding and
+an identity CID-to-glyph map, so a text string is the sequence of its glyph ids. Widths and the
+ToUnicode map cover the whole font and are the same bytes in every document; only the font
+program is cut to the glyphs a document shows (``truetype``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from functools import cache
 from importlib import resources
 
 from fontTools.ttLib import TTFont
+
+from shared.invoicing.pdf.truetype import FontProgram
 
 REGULAR_FILE = "DejaVuSans-Latin.ttf"
 BOLD_FILE = "DejaVuSans-Bold-Latin.ttf"
@@ -46,9 +48,10 @@ class EmbeddedFont:
 
     base_name: str
     characters: frozenset[str]
+    glyph_ids: dict[str, int]
     glyph_hex: dict[str, str]
     widths: dict[str, int]
-    program: bytes
+    program: FontProgram
     glyph_widths: tuple[int, ...]
     to_unicode: bytes
     descriptor: str
@@ -107,9 +110,10 @@ def load(file_name: str) -> EmbeddedFont:
     return EmbeddedFont(
         base_name=base_name,
         characters=frozenset(cmap),
+        glyph_ids=cmap,
         glyph_hex={character: f"{gid:04X}" for character, gid in cmap.items()},
         widths={character: glyph_widths[gid] for character, gid in cmap.items()},
-        program=program,
+        program=FontProgram.of(program, font),
         glyph_widths=glyph_widths,
         to_unicode=_to_unicode(cmap),
         descriptor=_descriptor(font, base_name, scale),

@@ -130,8 +130,8 @@ class Block:
     draw: Callable[[Canvas, float], None]
 
 
-def pages(invoice: Invoice, direct_debit: DirectDebit | None = None) -> list[bytes]:
-    """The content stream of every page."""
+def pages(invoice: Invoice, direct_debit: DirectDebit | None = None) -> list[Canvas]:
+    """Every page, drawn."""
     document = Document(invoice)
     document.first_page()
     document.table(rows(invoice))
@@ -190,11 +190,11 @@ class Document:
         block.draw(self.canvas, self.y)
         self.y += block.height
 
-    def finish(self) -> list[bytes]:
+    def finish(self) -> list[Canvas]:
         count = len(self.canvases)
         for number, canvas in enumerate(self.canvases, start=1):
             footer(canvas, self.invoice.seller, number, count)
-        return [canvas.content() for canvas in self.canvases]
+        return self.canvases
 
 
 def folding_marks(canvas: Canvas) -> None:

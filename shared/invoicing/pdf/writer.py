@@ -1,10 +1,11 @@
 """A small PDF/A-3b writer: pages of text, lines and rectangles in the two embedded fonts, an sRGB
 output intent, XMP metadata and one XML attachment.
 
-What every document shares (the fonts, the ICC profile, the output intent, the page resources)
-is serialized once per process as the first objects of the file, so a document costs its page
-contents, its metadata and its attachment. The file is written front to back with a classic
-cross-reference table; nothing in it depends on the clock, the process or the machine.
+What every document shares (the font dictionaries with their widths and ToUnicode maps, the ICC
+profile, the output intent, the page resources) is serialized once per process as the first
+objects of the file, so a document costs its page contents, its two font programs cut to the
+glyphs it shows, its metadata and its attachment. The file is written front to back with a
+classic cross-reference table; nothing in it depends on the clock, the process or the machine.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from functools import cache
 from importlib import resources
 
 from shared.invoicing.pdf import fonts
+from shared.invoicing.pdf.canvas import A4_HEIGHT, A4_WIDTH, Canvas
 from shared.invoicing.pdf.fonts import EmbeddedFont
 
 HEADER = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
-A4_WIDTH = 595.28
-A4_HEIGHT = 841.89
 ICC_FILE = "sRGB2014.icc"
 OUTPUT_CONDITION = "sRGB IEC61966-2.1"
 PRODUCER = "mass-billing PDF/A-3 writer"
@@ -52,14 +52,17 @@ class DocumentInfo:
 
 @dataclass(frozen=True)
 class _Shared:
+    """The serialized shared objects; the font programs' numbers are taken but left to write."""
+
     prefix: bytes
-    offsets: tuple[int, ...]
+    offsets: tuple[int | None, ...]
     resources: int
     output_intent: int
+    programs: tuple[tuple[int, str, EmbeddedFont], ...]
 
 
 def write_pdf(
-    pages: Sequence[bytes], info: DocumentInfo, xmp: bytes, attachment: EmbeddedXml | None
+    pages: Sequence[Canvas], info: DocumentInfo, xmp: bytes, attachment: EmbeddedXml | None
 ) -> bytes:
     """The whole file: the shared objects, then the document's own, then the xref table."""
     shared = shared_objects()
@@ -67,8 +70,11 @@ def write_pdf(
     catalog = objects.reserve()
     page_tree = objects.reserve()
 
-    kids = [_add_page(objects, page_tree, shared.resources, content) for content in pages]
+    kids = [_add_page(objects, page_tree, shared.resources, page.content()) for page in pages]
     objects.put(page_tree, _page_tree(kids))
+    for number, resource, font in shared.programs:
+        shown = set().union(*(page.shown[resource] for page in pages))
+        objects.put(number, _font_program(font, shown))
     metadata = objects.add(_stream(b"/Type /Metadata /Subtype /XML", xmp))
     attached = (attachment.filename, _add_attachment(objects, attachment)) if attachment else None
     objects.put(catalog, _catalog(page_tree, metadata, shared.output_intent, attached))
@@ -98,7 +104,7 @@ class _Objects:
     def __init__(self, shared: _Shared) -> None:
         self._chunks = [shared.prefix]
         self._size = len(shared.prefix)
-        self._offsets: dict[int, int] = dict(enumerate(shared.offsets, start=1))
+        self._offsets = {n: at for n, at in enumerate(shared.offsets, 1) if at is not None}
         self._next = len(shared.offsets) + 1
 
     def reserve(self) -> int:
@@ -201,20 +207,24 @@ def shared_objects() -> _Shared:
     """Both fonts (five objects each), the ICC profile, the output intent and the page resources
     that name the fonts F1 and F2, serialized after the file header."""
     prefix = _Prefix()
-    regular = _add_font(prefix, fonts.regular())
-    bold = _add_font(prefix, fonts.bold())
+    regular, bold = fonts.regular(), fonts.bold()
+    regular_font, regular_program = _add_font(prefix, regular)
+    bold_font, bold_program = _add_font(prefix, bold)
     profile = resources.files("shared.data").joinpath(ICC_FILE).read_bytes()
     icc = prefix.add(_flate_stream(b"/N 3", profile, 9))
     intent = prefix.add(_output_intent(icc))
-    page_resources = f"<< /Font << /F1 {regular} 0 R /F2 {bold} 0 R >> >>"
+    page_resources = f"<< /Font << /F1 {regular_font} 0 R /F2 {bold_font} 0 R >> >>"
     resources_object = prefix.add(page_resources.encode("ascii"))
-    return _Shared(b"".join(prefix.chunks), tuple(prefix.offsets), resources_object, intent)
+    programs = ((regular_program, "F1", regular), (bold_program, "F2", bold))
+    return _Shared(
+        b"".join(prefix.chunks), tuple(prefix.offsets), resources_object, intent, programs
+    )
 
 
 class _Prefix:
     def __init__(self) -> None:
         self.chunks = [HEADER]
-        self.offsets: list[int] = []
+        self.offsets: list[int | None] = []
         self._size = len(HEADER)
 
     @property
@@ -229,6 +239,11 @@ class _Prefix:
         self._size += len(chunk)
         return number
 
+    def leave(self) -> int:
+        """A number for an object each document writes itself."""
+        self.offsets.append(None)
+        return len(self.offsets)
+
 
 def _output_intent(icc: int) -> bytes:
     condition = text_string(OUTPUT_CONDITION)
@@ -238,10 +253,11 @@ def _output_intent(icc: int) -> bytes:
     ).encode("ascii")
 
 
-def _add_font(prefix: _Prefix, font: EmbeddedFont) -> int:
-    """The Type0 font, its CIDFont, descriptor, program and ToUnicode map, in this order."""
+def _add_font(prefix: _Prefix, font: EmbeddedFont) -> tuple[int, int]:
+    """The Type0 font, its CIDFont, descriptor and ToUnicode map; the number of the Type0 font
+    and the one left for the font program."""
     type0 = prefix.next_number
-    cid_font, descriptor, program, to_unicode = type0 + 1, type0 + 2, type0 + 3, type0 + 4
+    cid_font, descriptor, to_unicode, program = type0 + 1, type0 + 2, type0 + 3, type0 + 4
     widths = " ".join(str(width) for width in font.glyph_widths)
     bodies = [
         f"<< /Type /Font /Subtype /Type0 /BaseFont /{font.base_name} /Encoding /Identity-H "
@@ -254,7 +270,10 @@ def _add_font(prefix: _Prefix, font: EmbeddedFont) -> int:
     ]
     for body in bodies:
         prefix.add(body.encode("ascii"))
-    length = f"/Length1 {len(font.program)}".encode("ascii")
-    prefix.add(_flate_stream(length, font.program, 9))
     prefix.add(_flate_stream(b"", font.to_unicode, 9))
-    return type0
+    return type0, prefix.leave()
+
+
+def _font_program(font: EmbeddedFont, shown: set[str]) -> bytes:
+    program = font.program.cut(font.glyph_ids[character] for character in shown)
+    return _flate_stream(f"/Length1 {len(program)}".encode("ascii"), program)
