@@ -1,17 +1,24 @@
-"""A TrueType font program cut per document to the glyphs the document shows.
+"""A TrueType font program cut per document to the glyphs the document shows, deflated.
 
 Glyphs no page uses keep their id but lose their outline (an empty entry in ``glyf``), so the
 widths, the ToUnicode map and the identity CID-to-glyph map stay the same bytes in every
 document, and only ``glyf``, ``loca`` and ``head`` are written anew. Composite glyphs (most
-accented letters) bring the glyphs they are made of. Measured on the Latin DejaVu Sans shipped
-here, for a typical invoice: the compressed program shrinks from 15.3 KB to 7.5 KB (most of
-what is left is the name table with the licence), and the document from 49.5 KB to 32 KB;
-cutting takes 0.08 ms and compressing 0.2 ms per font and document.
+accented letters) bring the glyphs they are made of.
+
+The file puts the tables every document shares (``name`` with the licence, ``hmtx``, ``cmap``
+and the rest) right after the table directory and the cut tables last. The shared tables are
+deflated once per process into a segment that ends on a byte boundary (a sync flush); a
+document deflates only its directory and its cut tables and joins the three segments into one
+zlib stream. Measured on the Latin DejaVu Sans shipped here, for a typical invoice: the
+compressed program shrinks from 15.3 KB to 7.5 KB and the document from 49.5 KB to 32 KB;
+deflating the whole cut program per document cost 0.35 to 0.4 ms a font, deflating only its
+own part costs about a third of that.
 """
 
 from __future__ import annotations
 
 import struct
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -20,6 +27,8 @@ from fontTools.ttLib import TTFont
 LONG_OFFSETS = 1
 CHECKSUM_MAGIC = 0xB1B0AFBA
 CUT_TABLES = (b"glyf", b"head", b"loca")
+LEVEL = 6
+ZLIB_HEADER = b"\x78\x9c"
 
 
 @dataclass(frozen=True)
@@ -38,7 +47,9 @@ class Table:
 
 @dataclass(frozen=True)
 class FontProgram:
-    kept_tables: dict[bytes, Table]
+    shared_tables: dict[bytes, Table]
+    shared_bytes: bytes
+    shared_deflated: bytes
     head: bytes
     glyphs: tuple[bytes, ...]
     components: dict[int, frozenset[int]]
@@ -52,21 +63,42 @@ class FontProgram:
         offsets = _offsets(tables[b"loca"], count, short=short)
         glyf = tables[b"glyf"]
         glyphs = tuple(glyf[offsets[i] : offsets[i + 1]] for i in range(count))
-        kept = {tag: Table.of(data) for tag, data in tables.items() if tag not in CUT_TABLES}
-        return cls(kept, head, glyphs, _components(font))
+        shared = {tag: Table.of(data) for tag, data in sorted(tables.items())}
+        shared = {tag: table for tag, table in shared.items() if tag not in CUT_TABLES}
+        shared_bytes = b"".join(table.padded for table in shared.values())
+        deflated = _raw_deflate(shared_bytes, zlib.Z_SYNC_FLUSH)
+        return cls(shared, shared_bytes, deflated, head, glyphs, _components(font))
 
-    def cut(self, shown: Iterable[int]) -> bytes:
-        """The program with outlines only for the shown glyph ids, .notdef and their parts."""
+    def deflated(self, shown: Iterable[int]) -> tuple[bytes, int]:
+        """The program with outlines only for the shown glyph ids, .notdef and their parts, as
+        a zlib stream, and its length uncompressed."""
+        cut = self._cut_tables(self._wanted(shown))
+        directory = self._directory(cut)
+        tables = [*self.shared_tables.values(), *cut.values()]
+        total = _checksum(directory) + sum(table.checksum for table in tables)
+        adjustment = struct.pack(">I", (CHECKSUM_MAGIC - total) & 0xFFFFFFFF)
+        head = cut[b"head"].padded
+        own = head[:8] + adjustment + head[12:] + cut[b"loca"].padded + cut[b"glyf"].padded
+        checksum = zlib.adler32(own, zlib.adler32(self.shared_bytes, zlib.adler32(directory)))
+        stream = b"".join(
+            (
+                ZLIB_HEADER,
+                _raw_deflate(directory, zlib.Z_SYNC_FLUSH),
+                self.shared_deflated,
+                _raw_deflate(own, zlib.Z_FINISH),
+                struct.pack(">I", checksum),
+            )
+        )
+        return stream, len(directory) + len(self.shared_bytes) + len(own)
+
+    def _wanted(self, shown: Iterable[int]) -> set[int]:
         wanted = {0}
         for gid in shown:
             wanted.add(gid)
             wanted |= self.components.get(gid, frozenset())
-        glyf, loca = self._glyf_and_loca(wanted)
-        head = self.head[:8] + b"\0\0\0\0" + self.head[12:50] + struct.pack(">h", LONG_OFFSETS)
-        cut = {b"glyf": glyf, b"head": head + self.head[52:], b"loca": loca}
-        return _sfnt(self.kept_tables | {tag: Table.of(data) for tag, data in cut.items()})
+        return wanted
 
-    def _glyf_and_loca(self, wanted: set[int]) -> tuple[bytes, bytes]:
+    def _cut_tables(self, wanted: set[int]) -> dict[bytes, Table]:
         parts: list[bytes] = []
         offsets = [0]
         position = 0
@@ -76,7 +108,32 @@ class FontProgram:
                 parts.append(padded)
                 position += len(padded)
             offsets.append(position)
-        return b"".join(parts), struct.pack(f">{len(offsets)}I", *offsets)
+        loca = struct.pack(f">{len(offsets)}I", *offsets)
+        head = self.head[:8] + b"\0\0\0\0" + self.head[12:50] + struct.pack(">h", LONG_OFFSETS)
+        head += self.head[52:]
+        glyf = b"".join(parts)
+        return {b"head": Table.of(head), b"loca": Table.of(loca), b"glyf": Table.of(glyf)}
+
+    def _directory(self, cut: dict[bytes, Table]) -> bytes:
+        """The sfnt header and table records sorted by tag, for the data in file order: shared
+        tables first, then head, loca and glyf."""
+        in_file_order = [*self.shared_tables.items(), *cut.items()]
+        count = len(in_file_order)
+        power = 1 << (count.bit_length() - 1)
+        header = struct.pack(
+            ">IHHHH", 0x00010000, count, power * 16, power.bit_length() - 1, (count - power) * 16
+        )
+        offset = len(header) + 16 * count
+        records = {}
+        for tag, table in in_file_order:
+            records[tag] = struct.pack(">4sIII", tag, table.checksum, offset, table.length)
+            offset += len(table.padded)
+        return header + b"".join(records[tag] for tag in sorted(records))
+
+
+def _raw_deflate(data: bytes, mode: int) -> bytes:
+    compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush(mode)
 
 
 def _tables(program: bytes) -> dict[bytes, bytes]:
@@ -108,30 +165,6 @@ def _components(font: TTFont) -> dict[int, frozenset[int]]:
         return frozenset(ids[part] for part in direct).union(*(parts(part) for part in direct))
 
     return {ids[name]: parts(name) for name in ids if glyf[name].isComposite()}
-
-
-def _sfnt(tables: dict[bytes, Table]) -> bytes:
-    """An sfnt file of the tables sorted by tag, with the whole-font checksum in ``head``."""
-    tags = sorted(tables)
-    count = len(tags)
-    power = 1 << (count.bit_length() - 1)
-    header = struct.pack(
-        ">IHHHH", 0x00010000, count, power * 16, power.bit_length() - 1, (count - power) * 16
-    )
-    offset = len(header) + 16 * count
-    entries = []
-    head_at = 0
-    for tag in tags:
-        table = tables[tag]
-        if tag == b"head":
-            head_at = offset
-        entries.append(struct.pack(">4sIII", tag, table.checksum, offset, table.length))
-        offset += len(table.padded)
-    directory = header + b"".join(entries)
-    total = _checksum(directory) + sum(tables[tag].checksum for tag in tags)
-    adjustment = struct.pack(">I", (CHECKSUM_MAGIC - total) & 0xFFFFFFFF)
-    font = directory + b"".join(tables[tag].padded for tag in tags)
-    return font[: head_at + 8] + adjustment + font[head_at + 12 :]
 
 
 def _checksum(padded: bytes) -> int:

@@ -275,5 +275,5 @@ def _add_font(prefix: _Prefix, font: EmbeddedFont) -> tuple[int, int]:
 
 
 def _font_program(font: EmbeddedFont, shown: set[str]) -> bytes:
-    program = font.program.cut(font.glyph_ids[character] for character in shown)
-    return _flate_stream(f"/Length1 {len(program)}".encode("ascii"), program)
+    deflated, length = font.program.deflated(font.glyph_ids[character] for character in shown)
+    return _stream(f"/Length1 {length} /Filter /FlateDecode".encode("ascii"), deflated)
