@@ -36,7 +36,10 @@ def document_archive(settings: Settings, s3: Any | None = None) -> S3Archive:
 
 
 def invoice_run_service(settings: Settings) -> InvoiceRunService:
-    from shared.invoicing.service import InvoiceRunService, RunPolicy  # keeps fpdf out of others
+    from shared.invoicing.service import (
+        InvoiceRunService,
+        RunPolicy,
+    )  # keeps the PDF renderer out of others
 
     dynamodb = client("dynamodb")
     s3 = client("s3")
