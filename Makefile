@@ -12,12 +12,13 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: help install demo test unit integration infra e2e lint format synth local deploy bench \
+.PHONY: help install demo validate test unit integration infra e2e lint format synth local deploy bench \
 	test-localstack lock clean
 
 help:
 	@echo "make demo            bill a synthetic hoster on the embedded AWS (creates everything)"
 	@echo "make test            run the whole test suite (creates everything)"
+	@echo "make validate        check e-invoices (FILES=..., default demo-out/invoices) with the official rules"
 	@echo "make lint            ruff and mypy"
 	@echo "make synth           cdk synth into cdk.out (no Docker needed)"
 	@echo "make local           start the embedded AWS and the local HTTP APIs"
@@ -42,6 +43,11 @@ $(NODE_STAMP): package.json package-lock.json
 
 demo: $(STAMP)
 	$(BIN)/billing demo
+	@echo "checking every e-invoice of demo-out/invoices with the official EN 16931 and XRechnung rules"
+	@$(BIN)/python -m tools.einvoice.validator --quiet demo-out/invoices/*
+
+validate: $(STAMP)
+	$(BIN)/python -m tools.einvoice.validator $(or $(FILES),demo-out/invoices/*)
 
 test: install
 	$(PYTEST) -n 2 --dist loadgroup tests

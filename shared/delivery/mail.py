@@ -41,7 +41,7 @@ def subject(invoice: Invoice) -> str:
     return f"Ihre {invoice.title} {invoice.number} vom {german_date(invoice.issue_date)}"
 
 
-def body(invoice: Invoice, letterhead: Letterhead, *, attached: bool) -> str:
+def body(invoice: Invoice, letterhead: Letterhead, *, attached: bool, xml: bool = False) -> str:
     draft = invoice.draft
     lines = [
         f"Guten Tag {draft.buyer.name},",
@@ -58,14 +58,22 @@ def body(invoice: Invoice, letterhead: Letterhead, *, attached: bool) -> str:
     ]
     if attached:
         lines += ["", "Das Dokument ist dieser E-Mail außerdem als PDF beigefügt."]
+    if xml:
+        lines += ["", "Die E-Rechnung (XRechnung) ist dieser E-Mail als XML-Datei beigefügt."]
     lines += ["", "Mit freundlichen Grüßen", letterhead.sender_name, ""]
     return "\n".join(lines)
 
 
 def compose(
-    invoice: Invoice, letterhead: Letterhead, *, pdf: bytes | None, now: datetime
+    invoice: Invoice,
+    letterhead: Letterhead,
+    *,
+    pdf: bytes | None,
+    now: datetime,
+    xml: bytes | None = None,
 ) -> EmailMessage:
-    """The complete message to the invoice's buyer; ``pdf`` is attached as <number>.pdf."""
+    """The complete message to the invoice's buyer; ``pdf`` is attached as <number>.pdf, the
+    XRechnung of an XML-only customer as <number>.xml."""
     buyer = invoice.draft.buyer
     message = EmailMessage()
     message["Subject"] = subject(invoice)
@@ -73,10 +81,14 @@ def compose(
     message["To"] = formataddr((buyer.name, buyer.email))
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(idstring=invoice.number, domain=domain_of(letterhead.sender))
-    message.set_content(body(invoice, letterhead, attached=pdf is not None))
+    message.set_content(body(invoice, letterhead, attached=pdf is not None, xml=xml is not None))
     if pdf is not None:
         message.add_attachment(
             pdf, maintype="application", subtype="pdf", filename=f"{invoice.number}.pdf"
+        )
+    if xml is not None:
+        message.add_attachment(
+            xml, maintype="application", subtype="xml", filename=f"{invoice.number}.xml"
         )
     return message
 

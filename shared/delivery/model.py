@@ -25,6 +25,8 @@ class DeliveryRequest(BaseModel):
     pdf_key: str = Field(min_length=1)
     channel: Channel = "email"
     attach_pdf: bool = False
+    # The XRechnung beside the PDF, for customers who take the XML alone: it is the invoice.
+    attach_xml: bool = False
 
 
 class DeliveryRecord(BaseModel):

@@ -61,6 +61,7 @@ def plan_delivery(
                 pdf_key=pdf_key,
                 channel="email",
                 attach_pdf=customer.attach_pdf,
+                attach_xml=customer.einvoice == "xrechnung-xml",
             )
         )
     return DeliveryPlan(emails=tuple(emails), post=tuple(post), unplanned=tuple(unplanned))

@@ -18,6 +18,7 @@ from shared.delivery import rules
 from shared.delivery.mail import Letterhead, compose
 from shared.delivery.model import DeliveryRecord, DeliveryRequest
 from shared.delivery.ports import DeliveryLog, IssuedInvoices, Mailer, MailRejectedError, PdfSource
+from shared.invoicing.documents import xml_key
 from shared.invoicing.model import Invoice
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,8 @@ class DeliveryService:
     def _send(self, request: DeliveryRequest, claim: DeliveryRecord) -> Outcome:
         invoice = self._invoice(request)
         pdf = self._archive.read(request.pdf_key) if request.attach_pdf else None
-        message = compose(invoice, self._letterhead, pdf=pdf, now=claim.updated_at)
+        xml = self._archive.read(xml_key(request.pdf_key)) if request.attach_xml else None
+        message = compose(invoice, self._letterhead, pdf=pdf, xml=xml, now=claim.updated_at)
         message_id = self._mailer.send(message)
         done = rules.sent(
             claim,

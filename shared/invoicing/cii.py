@@ -33,9 +33,10 @@ the same invoice gives the same bytes. How the rules shaped the mapping:
   BR-DE-31).
 
 drafthorse checks its Factur-X XSD on `serialize(schema=...)`, loading the schema each time: for
-a five-line invoice serializing took 3.2 ms with the check and 1.9 ms without (building the
-document 0.9 ms more). The bytes are the same, so production serializes with `schema=None` and
-the tests check every document against drafthorse's XSD and the official XSD and schematron.
+a five-line invoice serializing took 3.2 ms with the check, 1.9 ms without, and 0.7 ms when the
+element tree drafthorse builds is written once, compactly (building the document 0.8 ms more).
+Production does the last; the tests check every document against drafthorse's XSD and the
+official XSD and schematron.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from collections.abc import Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
+from xml.etree import ElementTree
 
 from drafthorse.models.accounting import ApplicableTradeTax
 from drafthorse.models.document import Document
@@ -78,7 +80,10 @@ class EInvoiceError(ValueError):
 
 
 def cii_xml(invoice: Invoice, *, syntax: Syntax) -> bytes:
-    xml: bytes = cii_document(invoice, syntax=syntax).serialize(schema=None)
+    """Compact XML declaring the namespaces it uses; drafthorse's own ``serialize`` parses its
+    output again to pretty-print it and declare unused namespaces, twice the time."""
+    root = cii_document(invoice, syntax=syntax).to_etree()
+    xml: bytes = ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
     return xml
 
 

@@ -11,9 +11,9 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
+from shared.invoicing.documents import render_document, xml_key
 from shared.invoicing.model import Correction, Invoice, InvoiceDraft, document_key
 from shared.invoicing.numbering import range_key
-from shared.invoicing.pdf import render_invoice
 from shared.periods import retain_until
 from shared.ports import DocumentArchive, DocumentStore, NumberRanges
 
@@ -49,9 +49,11 @@ class CorrectionService:
 
         cancellation = self._cancellation(original, reason=reason, today=today)
         key = document_key(cancellation.customer_id, cancellation.number)
-        body = render_invoice(cancellation)
+        rendered = render_document(cancellation)
         until = retain_until(cancellation.issue_date, self.retention_years)
-        self.archive.store_pdf(key, body, retain_until=until)
+        self.archive.store_pdf(key, rendered.pdf, retain_until=until)
+        if rendered.xml is not None:
+            self.archive.store_xml(xml_key(key), rendered.xml, retain_until=until)
         created = self.documents.issue_correction(cancellation, pdf_key=key)
         stored = cancellation if created else self.documents.get_document(cancellation.number)
         logger.info(

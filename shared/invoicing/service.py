@@ -20,10 +20,11 @@ from shared.catalog import Catalog, shipped_catalog
 from shared.customers import Customer
 from shared.delivery.plan import IssuedNumber, plan_delivery
 from shared.delivery.ports import DeliveryQueue, PrintRun
+from shared.invoicing.cii import EInvoiceError
 from shared.invoicing.compose import compose_invoice
+from shared.invoicing.documents import RenderedDocument, render_document, xml_key
 from shared.invoicing.model import Invoice, InvoiceDraft, Seller, document_key
 from shared.invoicing.numbering import Assignment, NumberBlock, range_key
-from shared.invoicing.pdf import render_invoice
 from shared.invoicing.run import (
     MANIFEST_PREFIX,
     Failure,
@@ -104,7 +105,7 @@ class InvoiceRunService:
     runs: RunStore
     work: WorkStore
     policy: RunPolicy
-    render: Callable[[Invoice], bytes] = render_invoice
+    render: Callable[[Invoice], RenderedDocument] = render_document
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     # Delivery: the queue e-mail invoices are announced on, and the print batch of post invoices.
     deliveries: DeliveryQueue | None = None
@@ -302,14 +303,21 @@ class InvoiceRunService:
         failures: list[Failure],
         times: StepTimes,
     ) -> int:
-        """Archive each PDF, then write its document; count what is new."""
+        """Archive each PDF (and XML), then write its document; count what is new.
+
+        A document that cannot be rendered fails its customer alone; its number is voided with
+        the other numbers of the shard that did not end as an invoice."""
         issued = 0
         for invoice in invoices:
-            with times.step("rendering"):
-                body = self.render(invoice)
+            try:
+                with times.step("rendering"):
+                    rendered = self.render(invoice)
+            except EInvoiceError as error:
+                failures.append(Failure(customer_id=invoice.customer_id, reason=str(error)))
+                continue
             try:
                 with times.step("storing"):
-                    key = self._archive(invoice, body)
+                    key = self._archive(invoice, rendered)
             except DocumentConflictError as error:
                 self._void(blocks, invoice.customer_id, invoice.number, str(error))
                 failures.append(Failure(customer_id=invoice.customer_id, reason=str(error)))
@@ -341,14 +349,20 @@ class InvoiceRunService:
         markers[invoice.customer_id] = marker
         logger.info("invoice issued" if created else "invoice already issued", extra=log_keys)
 
-    def _archive(self, invoice: Invoice, body: bytes) -> str:
+    def _archive(self, invoice: Invoice, rendered: RenderedDocument) -> str:
         key = document_key(invoice.customer_id, invoice.number)
         until = retain_until(invoice.issue_date, self.policy.retention_years)
-        if not self.archive.store_pdf(key, body, retain_until=until):
-            stored = self.archive.read(key)
-            if stored != body:
-                raise DocumentConflictError("archived document differs from its recomputation")
+        if not self.archive.store_pdf(key, rendered.pdf, retain_until=until):
+            self._same_as_archived(key, rendered.pdf)
+        if rendered.xml is not None:
+            xml = xml_key(key)
+            if not self.archive.store_xml(xml, rendered.xml, retain_until=until):
+                self._same_as_archived(xml, rendered.xml)
         return key
+
+    def _same_as_archived(self, key: str, body: bytes) -> None:
+        if self.archive.read(key) != body:
+            raise DocumentConflictError("archived document differs from its recomputation")
 
     def _void_unused(
         self,

@@ -9,6 +9,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 MANIFEST_CONTENT_TYPE = "application/json"
+PDF_CONTENT_TYPE = "application/pdf"
+XML_CONTENT_TYPE = "application/xml"
 
 
 class S3Archive:
@@ -19,12 +21,18 @@ class S3Archive:
         self._bucket = bucket
 
     def store_pdf(self, key: str, body: bytes, *, retain_until: datetime) -> bool:
+        return self._store_once(key, body, PDF_CONTENT_TYPE, retain_until)
+
+    def store_xml(self, key: str, body: bytes, *, retain_until: datetime) -> bool:
+        return self._store_once(key, body, XML_CONTENT_TYPE, retain_until)
+
+    def _store_once(self, key: str, body: bytes, content_type: str, retain_until: datetime) -> bool:
         try:
             self._client.put_object(
                 Bucket=self._bucket,
                 Key=key,
                 Body=body,
-                ContentType="application/pdf",
+                ContentType=content_type,
                 IfNoneMatch="*",
                 ObjectLockMode="COMPLIANCE",
                 ObjectLockRetainUntilDate=retain_until,

@@ -17,6 +17,7 @@ from infra import spec
 from localaws import embedded
 from localaws.queue_poller import PollResult, QueuePoller
 from shared.delivery.model import DeliveryRequest
+from shared.invoicing.documents import xml_key
 from tests.integration.conftest import Aws
 
 CUSTOMERS = 120
@@ -94,11 +95,12 @@ def test_each_email_customer_gets_one_message_with_its_link_and_the_pdf_only_if_
         assert message["Subject"].endswith(f"{invoice['number']} vom 01.12.2026")
         assert f"{PORTAL}/documents/{invoice['number']}" in text
         assert message["From"].addresses[0].addr_spec == MAIL_FROM
+        expected = []
         if customer.attach_pdf:
-            (pdf,) = attachments
-            assert pdf.get_content() == archived(aws, invoice["pdf_key"])
-        else:
-            assert attachments == []
+            expected.append(archived(aws, invoice["pdf_key"]))
+        if customer.einvoice == "xrechnung-xml":
+            expected.append(archived(aws, xml_key(invoice["pdf_key"])))
+        assert [attachment.get_content() for attachment in attachments] == expected
     mailed_to = {recipient(m) for m in sent}
     assert not mailed_to & {customers[i["customer_id"]].email for i in by_post}
 

@@ -27,9 +27,9 @@ from cli.seed import Hoster
 from shared.catalog import shipped_catalog
 from shared.contracts import Position
 from shared.invoicing.compose import compose_invoice
+from shared.invoicing.documents import render_document
 from shared.invoicing.model import Invoice, InvoiceDraft
 from shared.invoicing.numbering import format_number, sequence_of
-from shared.invoicing.pdf import render_invoice
 from shared.invoicing.run import FinalizeRequest, RunReport, ShardRequest
 from shared.invoicing.service import InvoiceRunService, PrepareRequest
 from shared.periods import Period
@@ -171,7 +171,7 @@ def clean_pdf(invoice_item: dict[str, Any], draft: InvoiceDraft) -> bytes:
     """The PDF of a clean run for the number and issue date the invoice was given."""
     settings = load_settings()
     issue_date = date.fromisoformat(invoice_item["issue_date"])
-    return render_invoice(
+    return render_document(
         Invoice(
             number=invoice_item["number"],
             run_id=invoice_item["run_id"],
@@ -180,7 +180,7 @@ def clean_pdf(invoice_item: dict[str, Any], draft: InvoiceDraft) -> bytes:
             seller=settings.seller,
             draft=draft,
         )
-    )
+    ).pdf
 
 
 # What a finished run must look like, fault or not.

@@ -274,6 +274,9 @@ class FakeArchive:
         self.retention[key] = retain_until
         return True
 
+    def store_xml(self, key: str, body: bytes, *, retain_until: datetime) -> bool:
+        return self.store_pdf(key, body, retain_until=retain_until)
+
     def read(self, key: str) -> bytes:
         return self.objects[key]
 

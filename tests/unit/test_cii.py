@@ -414,20 +414,26 @@ def test_a_direct_debit_without_the_sellers_creditor_id_is_refused() -> None:
         cii_xml(no_creditor, syntax="factur-x")
 
 
-def test_the_fast_path_gives_the_bytes_drafthorse_checks_against_its_xsd() -> None:
+def test_the_fast_path_gives_the_document_drafthorse_checks_against_its_xsd() -> None:
+    """drafthorse pretty-prints and declares unused namespaces; the content is the same."""
     for kind in KINDS.values():
         issued = issue(kind.customer, *kind.products)
         checked = cii_document(issued, syntax="factur-x").serialize(schema="FACTUR-X_EN16931")
 
-        assert cii_xml(issued, syntax="factur-x") == checked
+        assert canonical(cii_xml(issued, syntax="factur-x")) == canonical(checked)
+
+
+def canonical(xml: bytes) -> bytes:
+    parser = etree.XMLParser(remove_blank_text=True)
+    return etree.tostring(etree.fromstring(xml, parser), method="c14n", exclusive=True)
 
 
 def test_the_same_invoice_gives_the_same_bytes() -> None:
     case = KINDS["multi-rate"]
 
-    assert cii_xml(
-        issue(case.customer, *case.products), syntax="xrechnung" if False else "factur-x"
-    ) == cii_xml(issue(case.customer, *case.products), syntax="factur-x")
+    assert cii_xml(issue(case.customer, *case.products), syntax="factur-x") == cii_xml(
+        issue(case.customer, *case.products), syntax="factur-x"
+    )
 
 
 def test_tampered_totals_are_fatal(en16931: Validator) -> None:

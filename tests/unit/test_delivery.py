@@ -21,6 +21,7 @@ from shared.delivery.print_batch import PrintBatches, batch_key, in_number_order
 from shared.delivery.service import DeliveryRetryError, DeliveryService
 from shared.delivery.summary import summarize
 from shared.invoicing.compose import compose_invoice
+from shared.invoicing.documents import xml_key
 from shared.invoicing.model import Invoice, document_key
 from shared.invoicing.run import FinalizeRequest, PostDocument, ShardRequest
 from shared.invoicing.service import InvoiceRunService, PrepareRequest, RunPolicy
@@ -50,7 +51,9 @@ def invoice(number: str = "RE-2026-00000007", customer_number: int = 7) -> Invoi
     )
 
 
-def request_for(issued: Invoice, *, attach_pdf: bool = False) -> DeliveryRequest:
+def request_for(
+    issued: Invoice, *, attach_pdf: bool = False, attach_xml: bool = False
+) -> DeliveryRequest:
     return DeliveryRequest(
         number=issued.number,
         customer_id=issued.customer_id,
@@ -58,6 +61,7 @@ def request_for(issued: Invoice, *, attach_pdf: bool = False) -> DeliveryRequest
         issue_date=issued.issue_date,
         pdf_key=document_key(issued.customer_id, issued.number),
         attach_pdf=attach_pdf,
+        attach_xml=attach_xml,
     )
 
 
@@ -124,11 +128,16 @@ class Clock:
 
 
 def sender(
-    mailbox: Mailbox, log: MemoryLog, *invoices: Invoice, clock: Clock | None = None
+    mailbox: Mailbox,
+    log: MemoryLog,
+    *invoices: Invoice,
+    clock: Clock | None = None,
+    archived: dict[str, bytes] | None = None,
 ) -> DeliveryService:
     ports = FakePorts()
     for issued in invoices:
         ports.archive.objects[document_key(issued.customer_id, issued.number)] = pdf_of(1)
+    ports.archive.objects.update(archived or {})
     return DeliveryService(
         mailer=mailbox,
         log=log,
@@ -256,6 +265,39 @@ def test_the_pdf_is_attached_only_for_customers_who_asked() -> None:
     assert [len(list(m.iter_attachments())) for m in mailbox.sent] == [0, 1]
     stored = [log.get(RUN, n) for n in ("RE-2026-00000001", "RE-2026-00000002")]
     assert [r.attached_pdf for r in stored if r] == [False, True]
+
+
+def test_an_xml_only_customer_gets_the_archived_xrechnung_attached() -> None:
+    issued = invoice()
+    mailbox, log = Mailbox(), MemoryLog()
+    xml = b"<rsm:CrossIndustryInvoice/>"
+    pdf_key = document_key(issued.customer_id, issued.number)
+    service = sender(mailbox, log, issued, archived={xml_key(pdf_key): xml})
+
+    service.deliver(request_for(issued, attach_xml=True))
+
+    (attachment,) = mailbox.sent[0].iter_attachments()
+    assert attachment.get_filename() == f"{issued.number}.xml"
+    assert attachment.get_content_type() == "application/xml"
+    assert attachment.get_content() == xml
+    assert "XRechnung" in mailbox.sent[0].get_body().get_content()
+
+
+def test_the_plan_attaches_the_xml_only_for_customers_who_take_the_xml_alone() -> None:
+    buyers = [
+        customer(1),
+        customer(2).model_copy(
+            update={"einvoice": "xrechnung-xml", "buyer_reference": "04011000-1234512345-06"}
+        ),
+    ]
+    issued = [
+        IssuedNumber(c.customer_id, f"RE-2026-0000000{n}", RUN) for n, c in enumerate(buyers, 1)
+    ]
+    dates = {i.number: date(2026, 12, 1) for i in issued}
+
+    plan = plan_delivery(RUN, buyers, issued, dates)
+
+    assert [request.attach_xml for request in plan.emails] == [False, True]
 
 
 def test_a_permanent_rejection_is_recorded_and_not_retried() -> None:

@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.invoicing.compose import compose_invoice
+from shared.invoicing.documents import render_document, xml_key
 from shared.invoicing.model import Invoice, InvoiceDraft
 from shared.invoicing.numbering import format_number
-from shared.invoicing.pdf import render_invoice
 from shared.invoicing.run import FinalizeRequest, ShardRequest, ShardResult
 from shared.invoicing.service import InvoiceRunService, PrepareRequest, RunPolicy, document_key
 from shared.periods import Period
@@ -142,7 +142,7 @@ def test_issued_invoice_is_archived_once_under_retention(ports: FakePorts) -> No
         invoice = issued.invoice
         key = document_key(invoice.customer_id, invoice.number)
         assert issued.pdf_key == key
-        assert ports.archive.objects[key] == render_invoice(invoice)
+        assert ports.archive.objects[key] == render_document(invoice).pdf
         assert ports.archive.retention[key] == datetime(2035, 1, 1, tzinfo=UTC)
         assert (invoice.issue_date, invoice.due_date) == (date(2026, 12, 1), date(2026, 12, 15))
         assert (invoice.run_id, invoice.seller) == ("run-2026-11", SELLER)
@@ -475,7 +475,7 @@ def test_any_crash_and_change_leaves_every_number_accounted_for(
     for invoice in invoices(ports):
         assert invoice.draft == drafts_of(ports)[invoice.customer_id]
         assert ports.archive.objects[document_key(invoice.customer_id, invoice.number)] == (
-            render_invoice(invoice)
+            render_document(invoice).pdf
         )
     assert results[-1].numbers == tuple(sorted(ports.documents.invoices()))
 
@@ -513,3 +513,61 @@ def test_a_customer_with_an_unknown_product_fails_alone_and_the_others_are_bille
 def untimed(result: ShardResult) -> ShardResult:
     """A shard's result without its step timings, which differ from attempt to attempt."""
     return result.model_copy(update={"step_seconds": {}})
+
+
+def xml_only(ports: FakePorts, customer_id: str) -> None:
+    """The customer takes its XRechnung as the XML alone (a public buyer with a Leitweg-ID)."""
+    person = next(
+        c for c in ports.contracts.load_shard(0, PERIOD).customers if c.customer_id == customer_id
+    )
+    public = person.model_copy(
+        update={"kind": "business", "einvoice": "xrechnung-xml", "buyer_reference": LEITWEG_ID}
+    )
+    ports.contracts.save_customers([public])
+
+
+LEITWEG_ID = "04011000-1234512345-06"
+
+
+def test_an_xml_only_customer_gets_its_xrechnung_archived_beside_a_readable_pdf(
+    ports: FakePorts,
+) -> None:
+    seed_shard(ports)
+    xml_only(ports, "C0000002")
+
+    service(ports).bill_shard(REQUEST)
+
+    invoice = next(i for i in invoices(ports) if i.customer_id == "C0000002")
+    pdf_key = document_key(invoice.customer_id, invoice.number)
+    rendered = render_document(invoice)
+    assert rendered.xml is not None
+    assert ports.archive.objects[xml_key(pdf_key)] == rendered.xml
+    assert ports.archive.objects[pdf_key] == rendered.pdf
+    assert b"xrechnung.xml" not in rendered.pdf
+    others = [i for i in invoices(ports) if i.customer_id != "C0000002"]
+    assert all(
+        xml_key(document_key(i.customer_id, i.number)) not in ports.archive.objects for i in others
+    )
+
+
+def test_a_document_whose_e_invoice_cannot_be_made_fails_its_customer_alone(
+    ports: FakePorts,
+) -> None:
+    seed_shard(ports)
+    xml_only(ports, "C0000002")
+    no_phone = POLICY.seller.model_copy(update={"phone": None})
+    broken = service(ports)
+    broken.policy = RunPolicy(
+        seller=no_phone,
+        invoice_prefix="RE",
+        payment_term_days=14,
+        retention_years=8,
+        shard_count=2,
+    )
+
+    result = broken.bill_shard(REQUEST)
+
+    assert [f.customer_id for f in result.failed] == ["C0000002"]
+    assert "phone" in result.failed[0].reason
+    assert {i.customer_id for i in invoices(ports)} == {"C0000001", "C0000004"}
+    assert_every_number_accounted_for(ports)

@@ -13,6 +13,7 @@ checks documents at some milliseconds each, so build one and pass it many docume
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ EN16931 = RULES / "en16931-cii" / "EN16931-CII-validation.xslt"
 XRECHNUNG = RULES / "xrechnung-cii" / "XRechnung-CII-validation.xsl"
 SVRL = "{http://purl.oclc.org/dsdl/svrl}"
 
-Ruleset = Literal["xml", "xsd", "en16931", "xrechnung"]
+Ruleset = Literal["xml", "xsd", "pdf", "en16931", "xrechnung"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,9 @@ class Report:
     def rules(self, flag: str = "fatal") -> set[str]:
         """The ids of the rules that reported with this flag."""
         return {finding.rule for finding in self.findings if finding.flag == flag}
+
+
+ATTACHMENT_NAMES = ("factur-x.xml", "xrechnung.xml", "zugferd-invoice.xml")
 
 
 class Validator:
@@ -132,22 +136,57 @@ def _finding(ruleset: Ruleset, element: Any) -> Finding:
 
 
 def main(arguments: Sequence[str] | None = None) -> int:
-    """Checks XML files; exit status 1 if any has a fatal finding."""
+    """Checks XML files and the XML inside PDF/A-3 files; exit status 1 if any has a fatal
+    finding. Documents that name the XRechnung specification get its rules as well."""
     parser = argparse.ArgumentParser(prog="python -m tools.einvoice.validator")
     parser.add_argument("files", nargs="+", type=Path)
-    parser.add_argument("--xrechnung", action="store_true", help="add the XRechnung rules")
+    parser.add_argument("--xrechnung", action="store_true", help="XRechnung rules for all")
+    parser.add_argument("--quiet", action="store_true", help="print failures and the total only")
     options = parser.parse_args(arguments)
 
-    checker = validator(xrechnung=options.xrechnung)
-    failed = 0
+    checked = failed = readable_copies = 0
     for path in options.files:
-        report = checker.validate(path.read_bytes())
+        xml = einvoice_xml(path)
+        if xml is None and path.with_suffix(".xml").exists():
+            readable_copies += 1
+            continue
+        report = _report_of(path, xml, xrechnung=options.xrechnung)
+        checked += 1
         failed += report.fatal
-        lines = [str(finding) for finding in report.findings]
-        lines.append(f"{path}: {'FAIL' if report.fatal else 'PASS'}")
-        sys.stdout.write("\n".join(lines) + "\n")
-    sys.stdout.write(f"{len(options.files) - failed} passed, {failed} failed\n")
+        if report.fatal or not options.quiet:
+            lines = [str(finding) for finding in report.findings]
+            lines.append(f"{path}: {'FAIL' if report.fatal else 'PASS'}")
+            sys.stdout.write("\n".join(lines) + "\n")
+    copies = f" ({readable_copies} PDFs beside their own XML)" if readable_copies else ""
+    sys.stdout.write(f"{checked - failed} passed, {failed} failed{copies}\n")
     return 1 if failed else 0
+
+
+def _report_of(path: Path, xml: bytes | None, *, xrechnung: bool) -> Report:
+    if xml is None:
+        reason = "a PDF without an e-invoice attached and without an XML beside it"
+        return Report((Finding("pdf", "NO-XML", "fatal", reason, str(path)),))
+    return validator(xrechnung=xrechnung or names_xrechnung(xml)).validate(xml)
+
+
+def einvoice_xml(path: Path) -> bytes | None:
+    """The file itself, or the e-invoice attached to a PDF (None for a PDF without one)."""
+    body = path.read_bytes()
+    if not body.startswith(b"%PDF"):
+        return body
+
+    from pypdf import PdfReader
+
+    attachments = PdfReader(io.BytesIO(body)).attachments
+    for name in ATTACHMENT_NAMES:
+        if name in attachments:
+            return attachments[name][0]
+    return None
+
+
+def names_xrechnung(xml: bytes) -> bool:
+    """BT-24 of the document names the XRechnung specification."""
+    return b"urn:xeinkauf.de:kosit:xrechnung" in xml
 
 
 if __name__ == "__main__":
