@@ -86,6 +86,9 @@ def report_table(report: RunReport, *, title: str) -> Table:
         rows.append(("print batch of this execution", printed if delivery.print_batch else "-"))
     if report.seconds is not None:
         rows.append(("seconds", f"{report.seconds}"))
+    if report.ms_per_invoice:
+        steps = ", ".join(f"{name} {ms:g}" for name, ms in report.ms_per_invoice.items())
+        rows.append(("ms per invoice", steps))
     for label, value in rows:
         table.add_row(label, value)
     return table

@@ -222,6 +222,10 @@ def mix_table(hoster: Hoster, period: Period) -> Table:
         ),
         "customers outside the EU": sum(c.address.country not in eu for c in abroad),
         "customers who want paper": sum(c.delivery == "post" for c in customers),
+        "public buyers with XRechnung (embedded / XML alone)": "{} / {}".format(
+            sum(c.einvoice == "xrechnung-embedded" for c in customers),
+            sum(c.einvoice == "xrechnung-xml" for c in customers),
+        ),
         "positions starting in the month": sum(
             period.start <= p.start <= period.end for p in positions
         ),
@@ -362,5 +366,6 @@ def _summary(report: RunReport, rerun: RunReport, timings: Timings, out: Path, c
         f"({rerun.invoices:,} already issued, gross unchanged: {rerun.gross == report.gross})"
     )
     console.print(
-        f"{copied:,} PDFs in [bold]{out / 'invoices'}[/], report in {out / 'report.json'}"
+        f"{copied:,} documents (PDFs, and XML for XML-only buyers) in "
+        f"[bold]{out / 'invoices'}[/], report in {out / 'report.json'}"
     )
