@@ -155,13 +155,12 @@ def check_items(items: list[ItemIn], context: CheckContext) -> Iterator[Problem]
 def check_item(
     field: str, item: ItemIn, context: CheckContext, seen: set[str]
 ) -> Iterator[Problem]:
-    allowed = context.rules.shop_products | (context.rules.feed_products if context.feed else set())
     try:
         product = context.catalog.get(item.product)
     except UnknownProductError:
         yield Problem(f"{field}.product", "product", "is not a product we sell")
         return
-    if item.product not in allowed:
+    if not _orderable(item.product, context):
         yield Problem(f"{field}.product", "product_not_orderable", "cannot be ordered on its own")
         return
     if product.kind == "domain":
@@ -171,6 +170,12 @@ def check_item(
         if item.domains:
             yield Problem(f"{field}.domains", "domains", "only a domain product takes domains")
     yield from _check_options(field, item, context)
+
+
+def _orderable(product_id: str, context: CheckContext) -> bool:
+    if product_id in context.rules.shop_products:
+        return True
+    return context.feed and product_id in context.rules.feed_products
 
 
 def _check_quantity(field: str, quantity: int, maximum: int) -> Iterator[Problem]:

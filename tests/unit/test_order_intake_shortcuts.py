@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ from shared.customers import CHECKED_EMAILS, Customer
 from shared.orders.checks import check_email
 from shared.orders.domains import parse_domain
 from shared.orders.places import POSTAL_CODES, postal_code_problem
+from shared.orders.text import FORMULA_STARTS, _character_problem, text_problem
 from shared.storage.dynamodb import to_item
 
 ADDRESSES = [
@@ -107,3 +109,40 @@ def test_a_parsed_domain_has_the_unicode_form_idna_decodes(raw: str) -> None:
 @pytest.mark.parametrize("country", [*POSTAL_CODES, "ZZ"])
 def test_postal_codes_are_checked_by_the_pattern_of_their_country(country: str) -> None:
     assert postal_code_problem("!", country) is not None
+
+
+def _text_problem_char_by_char(value: str, max_length: int) -> str | None:
+    """text_problem as it was first written: every character looked up."""
+    if not value.strip():
+        return "must not be empty"
+    if value != value.strip() or "  " in value:
+        return "has leading, trailing or doubled spaces"
+    if len(value) > max_length:
+        return f"is longer than {max_length} characters"
+    if unicodedata.normalize("NFC", value) != value:
+        return "is not in Unicode normal form C"
+    if value[0] in FORMULA_STARTS:
+        return "must not start with = + - or @"
+    return next(filter(None, map(_character_problem, value)), None)
+
+
+TEXTS = [
+    "Bäckerei Müller GmbH",
+    "Hafenstraße 12",
+    "O'Brien & Söhne (Nord) #2",
+    "\uff21\uff4e\uff4e\uff41",
+    "e\u0301cole",
+    "Anna\u200bSchmidt",
+    "Anna <b>",
+    "=SUM(A1)",
+    "Straße\u00a0 1",
+    "Иван Петров",
+    "a" * 81,
+    " lead",
+    "tab\there",
+]
+
+
+@pytest.mark.parametrize("value", TEXTS + [chr(code) + "x" for code in range(32, 0x3000, 7)])
+def test_text_problems_are_those_of_a_look_up_per_character(value: str) -> None:
+    assert text_problem(value, max_length=80) == _text_problem_char_by_char(value, 80)
