@@ -1,9 +1,18 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic.networks import validate_email
 
 from shared.leitweg_id import validate_leitweg_id
 
@@ -11,6 +20,20 @@ CustomerKind = Literal["consumer", "business"]
 # Which e-invoice a customer gets: a PDF with embedded factur-x.xml (Factur-X/ZUGFeRD EN 16931),
 # a PDF with embedded xrechnung.xml, or the XRechnung XML alone.
 EInvoiceChoice = Literal["factur-x", "xrechnung-embedded", "xrechnung-xml"]
+# Validation context: e-mail addresses the caller has just validated, each with its normal form.
+CHECKED_EMAILS = "checked_emails"
+
+
+def _normal_email(value: str, info: ValidationInfo) -> str:
+    """What EmailStr makes of an address, unless the caller validated it a moment ago."""
+    context = info.context if isinstance(info.context, dict) else {}
+    normal: str | None = context.get(CHECKED_EMAILS, {}).get(value)
+    return normal if normal is not None else validate_email(value)[1]
+
+
+Email = Annotated[
+    str, AfterValidator(_normal_email), WithJsonSchema({"type": "string", "format": "email"})
+]
 
 
 class Address(BaseModel):
@@ -27,7 +50,7 @@ class Customer(BaseModel):
 
     customer_id: str = Field(pattern=r"^C\d{7,12}$")
     name: str = Field(min_length=1, max_length=160)
-    email: EmailStr
+    email: Email
     address: Address
     kind: CustomerKind = "consumer"
     vat_id: str | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
 from schwifty import BIC, IBAN
@@ -34,10 +34,12 @@ class CheckContext:
     rules: OrderRules
     # Bulk feeds may order credits, usage and pass-through fees; the shop may not.
     feed: bool = False
+    # Each valid e-mail address of the order with its normal form, so that it is validated once.
+    checked_emails: dict[str, str] = field(default_factory=dict)
 
 
 def check_order(order: OrderRequest, context: CheckContext) -> list[Problem]:
-    problems = list(check_customer(order.customer))
+    problems = list(check_customer(order.customer, context))
     if order.payment is None and order.customer.id is None:
         problems.append(Problem("payment", "missing", "a new customer must choose how to pay"))
     if isinstance(order.payment, SepaDebitIn):
@@ -46,7 +48,7 @@ def check_order(order: OrderRequest, context: CheckContext) -> list[Problem]:
     return problems
 
 
-def check_customer(customer: CustomerIn) -> Iterator[Problem]:
+def check_customer(customer: CustomerIn, context: CheckContext) -> Iterator[Problem]:
     if customer.id is not None:
         if not CUSTOMER_ID.fullmatch(customer.id):
             yield Problem("customer.id", "customer_id", "is not a customer number like C0000001")
@@ -63,7 +65,7 @@ def check_customer(customer: CustomerIn) -> Iterator[Problem]:
             yield Problem(f"customer.{name}", "missing", "a new customer needs it")
     yield from _text("customer.name", customer.name, 160)
     if customer.email is not None:
-        yield from check_email("customer.email", customer.email)
+        yield from check_email("customer.email", customer.email, context.checked_emails)
     if customer.billing_address is not None:
         yield from check_address("customer.billing_address", customer.billing_address)
         yield from check_vat_id(customer)
@@ -75,11 +77,14 @@ def _text(field: str, value: str | None, max_length: int) -> Iterator[Problem]:
         yield Problem(field, "text", problem)
 
 
-def check_email(field: str, email: str) -> Iterator[Problem]:
+def check_email(field: str, email: str, checked: dict[str, str]) -> Iterator[Problem]:
+    """Refuses what we cannot write to; notes the normal form of what we can in ``checked``."""
     try:
-        validate_email(email, check_deliverability=False, allow_smtputf8=False)
+        valid = validate_email(email, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as error:
         yield Problem(field, "email", f"is not an e-mail address we can write to: {error}")
+        return
+    checked[email] = valid.normalized
 
 
 def check_address(field: str, address: AddressIn) -> Iterator[Problem]:
@@ -150,13 +155,12 @@ def check_items(items: list[ItemIn], context: CheckContext) -> Iterator[Problem]
 def check_item(
     field: str, item: ItemIn, context: CheckContext, seen: set[str]
 ) -> Iterator[Problem]:
-    allowed = context.rules.shop_products | (context.rules.feed_products if context.feed else set())
     try:
         product = context.catalog.get(item.product)
     except UnknownProductError:
         yield Problem(f"{field}.product", "product", "is not a product we sell")
         return
-    if item.product not in allowed:
+    if not _orderable(item.product, context):
         yield Problem(f"{field}.product", "product_not_orderable", "cannot be ordered on its own")
         return
     if product.kind == "domain":
@@ -166,6 +170,12 @@ def check_item(
         if item.domains:
             yield Problem(f"{field}.domains", "domains", "only a domain product takes domains")
     yield from _check_options(field, item, context)
+
+
+def _orderable(product_id: str, context: CheckContext) -> bool:
+    if product_id in context.rules.shop_products:
+        return True
+    return context.feed and product_id in context.rules.feed_products
 
 
 def _check_quantity(field: str, quantity: int, maximum: int) -> Iterator[Problem]:

@@ -16,6 +16,7 @@ import idna
 
 MAX_NAME_LENGTH = 253
 MAX_LABEL_LENGTH = 63
+_ALABEL_PREFIX = "xn--"
 _LOOKALIKE_SCRIPTS = ({"LATIN", "CYRILLIC"}, {"LATIN", "GREEK"}, {"CYRILLIC", "GREEK"})
 
 
@@ -62,11 +63,18 @@ def _checked(ascii_name: str) -> DomainName:
     if len(ascii_name) > MAX_NAME_LENGTH or any(len(label) > MAX_LABEL_LENGTH for label in labels):
         message = f"has a label longer than {MAX_LABEL_LENGTH} characters in its ASCII form"
         raise InvalidDomainError("domain_length", message)
-    unicode_name = idna.decode(ascii_name)
+    unicode_name = _unicode_form(ascii_name)
     if _mixes_lookalike_scripts(unicode_name.split(".")[0]):
         message = "mixes Latin, Cyrillic or Greek letters in one label"
         raise InvalidDomainError("domain_mixed_scripts", message)
     return DomainName(ascii=ascii_name, unicode=unicode_name)
+
+
+def _unicode_form(ascii_name: str) -> str:
+    """The name in U-labels; a name without A-labels is its own, and encode checked it already."""
+    if _ALABEL_PREFIX not in ascii_name.lower():
+        return ascii_name
+    return idna.decode(ascii_name)
 
 
 def _mixes_lookalike_scripts(label: str) -> bool:

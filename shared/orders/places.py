@@ -109,9 +109,13 @@ def country_codes() -> frozenset[str]:
     return frozenset(country.alpha_2 for country in pycountry.countries)
 
 
+_COMPILED_POSTAL_CODES = {country: re.compile(pattern) for country, pattern in POSTAL_CODES.items()}
+_COMPILED_GENERAL_POSTAL_CODE = re.compile(_GENERAL_POSTAL_CODE)
+
+
 def postal_code_problem(postal_code: str, country: str) -> str | None:
-    pattern = POSTAL_CODES.get(country, _GENERAL_POSTAL_CODE)
-    if re.fullmatch(pattern, postal_code):
+    pattern = _COMPILED_POSTAL_CODES.get(country, _COMPILED_GENERAL_POSTAL_CODE)
+    if pattern.fullmatch(postal_code):
         return None
     if country in POSTAL_CODES:
         return f"is not a postal code of {country}"

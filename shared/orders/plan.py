@@ -7,7 +7,7 @@ from datetime import date
 
 from shared.catalog import Catalog, Product, position_for
 from shared.contracts import Position
-from shared.customers import Address, Customer, shard_of
+from shared.customers import CHECKED_EMAILS, Customer, shard_of
 from shared.orders.domains import parse_domain
 from shared.orders.model import Mandate, OrderedContract, contract_id_for
 from shared.orders.requests import CustomerIn, ItemIn, OrderRequest, SepaDebitIn
@@ -28,25 +28,32 @@ class OrderPlan:
         return [position for contract in self.contracts for position in contract.positions]
 
 
-def new_customer(data: CustomerIn, customer_id: str, shard_count: int) -> Customer:
+def new_customer(
+    data: CustomerIn,
+    customer_id: str,
+    shard_count: int,
+    checked_emails: dict[str, str] | None = None,
+) -> Customer:
+    """The customer of an order; ``checked_emails`` spares validating its e-mail a second time."""
     address = data.billing_address
     if address is None or not (data.name and data.email and data.type):
         raise ValueError("a new customer needs a name, an e-mail, a type and an address")
-    return Customer(
-        customer_id=customer_id,
-        name=data.name,
-        email=data.email,
-        address=Address(
-            street=address.street,
-            postal_code=address.postal_code,
-            city=address.city,
-            country=address.country,
-        ),
-        kind=data.type,
-        vat_id=data.vat_id,
-        shard=shard_of(customer_id, shard_count),
-        delivery=data.delivery,
-    )
+    values = {
+        "customer_id": customer_id,
+        "name": data.name,
+        "email": data.email,
+        "address": {
+            "street": address.street,
+            "postal_code": address.postal_code,
+            "city": address.city,
+            "country": address.country,
+        },
+        "kind": data.type,
+        "vat_id": data.vat_id,
+        "shard": shard_of(customer_id, shard_count),
+        "delivery": data.delivery,
+    }
+    return Customer.model_validate(values, context={CHECKED_EMAILS: checked_emails or {}})
 
 
 def mandate_for(

@@ -71,8 +71,9 @@ class OrderService:
         if stored is not None:
             return same_request(stored, command.request_hash)
 
-        problems = check_order(command.order, CheckContext(self.catalog, self.rules, command.feed))
-        customer, is_new = self._customer(command, problems)
+        checks = CheckContext(self.catalog, self.rules, command.feed)
+        problems = check_order(command.order, checks)
+        customer, is_new = self._customer(command, problems, checks.checked_emails)
         if problems or customer is None:
             raise ImplausibleOrderError("the order is not plausible", problems)
 
@@ -85,7 +86,7 @@ class OrderService:
         return self._record(command, customer, is_new, plan, ordered_on)
 
     def _customer(
-        self, command: PlaceCommand, problems: list[Problem]
+        self, command: PlaceCommand, problems: list[Problem], checked_emails: dict[str, str]
     ) -> tuple[Customer | None, bool]:
         data = command.order.customer
         if data.id is not None:
@@ -97,15 +98,16 @@ class OrderService:
             return found, False
         if problems:
             return None, True
-        return self._new_customer(command), True
+        return self._new_customer(command, checked_emails), True
 
-    def _new_customer(self, command: PlaceCommand) -> Customer:
+    def _new_customer(self, command: PlaceCommand, checked_emails: dict[str, str]) -> Customer:
         """A number derived from the order; a retry finds the customer it created before."""
         for attempt in range(CUSTOMER_ID_ATTEMPTS):
             candidate = new_customer(
                 command.order.customer,
                 customer_id_for(command.order_id, attempt),
                 self.policy.shard_count,
+                checked_emails,
             )
             stored = self.contracts.find_customer(candidate.customer_id)
             if stored is None or stored == candidate:

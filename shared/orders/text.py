@@ -7,6 +7,7 @@ keeps them out of PDFs, e-mails, exports and spreadsheets downstream.
 
 from __future__ import annotations
 
+import string
 import unicodedata
 
 # Besides letters, marks, digits and the plain space.
@@ -15,6 +16,8 @@ ALLOWED_PUNCTUATION = frozenset(".,'-&/()+:#\"\u2019\u201e\u201c\u201d")
 # A leading one of these makes a spreadsheet cell a formula.
 FORMULA_STARTS = frozenset("=+-@")
 _REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+# ASCII letters and digits, the space and the punctuation above: taken without a look-up.
+_PLAIN_CHARACTERS = frozenset(string.ascii_letters + string.digits + " ") | ALLOWED_PUNCTUATION
 
 
 def text_problem(value: str, *, max_length: int) -> str | None:
@@ -25,12 +28,18 @@ def text_problem(value: str, *, max_length: int) -> str | None:
         return "has leading, trailing or doubled spaces"
     if len(value) > max_length:
         return f"is longer than {max_length} characters"
-    if unicodedata.normalize("NFC", value) != value:
+    if not unicodedata.is_normalized("NFC", value):
         return "is not in Unicode normal form C"
     if value[0] in FORMULA_STARTS:
         return "must not start with = + - or @"
+    return _first_character_problem(value)
+
+
+def _first_character_problem(value: str) -> str | None:
+    if _PLAIN_CHARACTERS.issuperset(value):
+        return None
     for character in value:
-        problem = _character_problem(character)
+        problem = None if character in _PLAIN_CHARACTERS else _character_problem(character)
         if problem:
             return problem
     return None

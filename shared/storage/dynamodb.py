@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -42,7 +42,20 @@ Item = dict[str, Any]
 
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: _serializer.serialize(value) for key, value in values.items() if value is not None}
+    return {key: attribute(value) for key, value in values.items() if value is not None}
+
+
+def attribute(value: Any) -> Mapping[str, Any]:
+    """A value as boto3's TypeSerializer writes it; strings and small ints without its dispatch."""
+    if type(value) is str:
+        return {"S": value}
+    if type(value) is int and -_DYNAMODB_INT_LIMIT < value < _DYNAMODB_INT_LIMIT:
+        return {"N": str(value)}
+    return _serializer.serialize(value)
+
+
+# Integers of up to 38 digits are exact in DynamoDB; longer ones take the serializer's own check.
+_DYNAMODB_INT_LIMIT = 10**38
 
 
 def from_item(item: dict[str, Any]) -> Item:
