@@ -394,7 +394,9 @@ EVENT_SOURCES = (
 
 ROUTES = (
     RouteSpec("GET", "/documents", ARCHIVE_API.id),
+    RouteSpec("GET", "/documents/{number}", ARCHIVE_API.id),
     RouteSpec("GET", "/documents/{number}/pdf", ARCHIVE_API.id),
+    RouteSpec("GET", "/documents/{number}/xml", ARCHIVE_API.id),
     RouteSpec("POST", "/orders", ORDER_INTAKE.id, api="orders"),
     RouteSpec("POST", "/orders/{order_id}/cancel", ORDER_INTAKE.id, api="orders"),
     RouteSpec("POST", "/contracts/{contract_id}/changes", ORDER_INTAKE.id, api="orders"),

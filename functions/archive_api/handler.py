@@ -1,8 +1,9 @@
-"""Lambda entry point of the archive API: a signed-in customer's documents and their PDFs.
+"""Lambda entry point of the archive API: a signed-in customer's documents, PDFs and XML.
 
-The customer id comes only from the claims the API Gateway JWT authorizer verified; nothing in
-path or query can name another customer. Another customer's document answers exactly like a
-number that does not exist.
+The customer id comes only from the claims the API Gateway JWT authorizer verified; a customer
+cannot name another customer anywhere in path or query. Staff name the customer in the
+``customer`` query parameter, and every staff read is logged. Another customer's document
+answers exactly like a number that does not exist.
 """
 
 from __future__ import annotations
@@ -27,17 +28,30 @@ from functions.archive_api.errors import (
     InvalidParameterError,
     NotSignedInError,
 )
-from shared.ports import DocumentArchive, DocumentPage, DocumentStore, DocumentSummary
+from shared.archive import (
+    ArchiveRequestError,
+    customer_to_read,
+    document_query,
+    einvoice_xml,
+    reader_from_claims,
+)
+from shared.ports import (
+    DocumentArchive,
+    DocumentPage,
+    DocumentQuery,
+    DocumentStore,
+    DocumentSummary,
+)
 from shared.settings import load_settings
 from shared.wiring import document_archive, documents_store
 
 # infra.spec.JWT_CUSTOMER_CLAIM; infra is not part of the function bundle.
 CUSTOMER_CLAIM = "sub"
+ROLE_CLAIM = "billing_role"
 DOWNLOAD_URL_SECONDS = 300
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
-_CUSTOMER_ID = re.compile(r"C[0-9]{7,12}")
 _DOCUMENT_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 _PAGE_SIZE = re.compile(r"[0-9]{1,3}")
 _CURSOR = re.compile(r"[A-Za-z0-9_=-]{1,2048}")
@@ -66,11 +80,13 @@ def archive() -> Archive:
 
 @app.get("/documents")
 def list_documents() -> dict[str, Any]:
-    customer_id = signed_in_customer()
-    limit = page_size(app.current_event.get_query_string_value("limit"))
-    cursor = page_cursor(app.current_event.get_query_string_value("cursor"))
+    customer_id = reading_customer()
+    parameter = app.current_event.get_query_string_value
+    limit = page_size(parameter("limit"))
+    cursor = page_cursor(parameter("cursor"))
+    query = document_query(parameter("type"), parameter("from"), parameter("to"))
 
-    page = _documents_page(customer_id, limit, cursor)
+    page = _documents_page(customer_id, limit, cursor, query)
 
     logger.info("documents listed", extra={"documents": len(page.documents)})
     metrics.add_metric(name="DocumentListings", unit=MetricUnit.Count, value=1)
@@ -80,10 +96,39 @@ def list_documents() -> dict[str, Any]:
     }
 
 
+@app.get("/documents/<number>")
+def document_metadata(number: str) -> dict[str, str]:
+    document = _own_document(reading_customer(), number)
+
+    logger.info("document read")
+    metrics.add_metric(name="DocumentReads", unit=MetricUnit.Count, value=1)
+    return _listed(document)
+
+
+@app.get("/documents/<number>/xml")
+def document_xml(number: str) -> Response[str]:
+    document = _own_document(reading_customer(), number)
+    xml = einvoice_xml(archive().files, document.pdf_key)
+    if xml is None:
+        logger.warning("document without an e-invoice")
+        raise DocumentNotFoundError("no e-invoice for this document")
+
+    logger.info("e-invoice read", extra={"bytes": len(xml)})
+    metrics.add_metric(name="EInvoiceDownloads", unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=HTTPStatus.OK.value,
+        content_type="application/xml",
+        headers={
+            "Content-Disposition": 'attachment; filename="' + document.number + '.xml"',
+            "Cache-Control": "no-store",
+        },
+        body=xml.decode("utf-8"),
+    )
+
+
 @app.get("/documents/<number>/pdf")
 def document_pdf(number: str) -> Response[str]:
-    customer_id = signed_in_customer()
-    document = _own_document(customer_id, number)
+    document = _own_document(reading_customer(), number)
     url = archive().files.download_url(document.pdf_key, expires_in=DOWNLOAD_URL_SECONDS)
 
     logger.info("document download granted")
@@ -107,15 +152,35 @@ def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return answer
 
 
-def signed_in_customer() -> str:
-    """The customer id from the verified JWT claims, added to every later log line."""
-    claims = app.current_event.request_context.authorizer.jwt_claim
-    customer_id = claims.get(CUSTOMER_CLAIM)
-    if not isinstance(customer_id, str) or not _CUSTOMER_ID.fullmatch(customer_id):
+def reading_customer() -> str:
+    """Whose documents the request reads, from the verified claims; added to later log lines.
+
+    A customer reads their own; staff name the customer, and their read is logged.
+    """
+    claims = app.current_event.request_context.authorizer.jwt_claim or {}
+    reader = reader_from_claims(claims, subject_claim=CUSTOMER_CLAIM, role_claim=ROLE_CLAIM)
+    if reader is None:
         logger.warning("request without a verified customer id")
         raise NotSignedInError("sign in as a customer to read documents")
 
+    requested = app.current_event.get_query_string_value("customer")
+    try:
+        customer_id = customer_to_read(reader, requested)
+    except ArchiveRequestError:
+        logger.warning("customer parameter refused", extra={"staff": reader.staff})
+        raise
+
     logger.append_keys(customer_id=customer_id)
+    if reader.staff:
+        logger.append_keys(staff_id=reader.subject)
+        logger.info(
+            "staff read",
+            extra={
+                "what": app.current_event.route_key,
+                "path": app.current_event.raw_path,
+            },
+        )
+        metrics.add_metric(name="StaffReads", unit=MetricUnit.Count, value=1)
     return customer_id
 
 
@@ -135,12 +200,14 @@ def page_cursor(raw: str | None) -> str | None:
     return raw
 
 
-def _documents_page(customer_id: str, limit: int, cursor: str | None) -> DocumentPage:
+def _documents_page(
+    customer_id: str, limit: int, cursor: str | None, query: DocumentQuery
+) -> DocumentPage:
     store = archive().documents
     if cursor is None:
-        return store.customer_documents(customer_id, limit=limit, cursor=None)
+        return store.customer_documents(customer_id, limit=limit, cursor=None, query=query)
     try:
-        return store.customer_documents(customer_id, limit=limit, cursor=cursor)
+        return store.customer_documents(customer_id, limit=limit, cursor=cursor, query=query)
     except (ValueError, ParamValidationError) as error:
         raise InvalidParameterError("cursor", "is not one this API handed out") from error
     except ClientError as error:
@@ -173,4 +240,5 @@ def _listed(document: DocumentSummary) -> dict[str, str]:
         "period": document.period,
         "gross": str(document.gross),
         "pdf": f"/documents/{document.number}/pdf",
+        "xml": f"/documents/{document.number}/xml",
     }

@@ -20,7 +20,7 @@ from functions.archive_api.errors import (
 )
 from infra import spec
 from localaws.http_api import IncomingRequest, build_event, match_route
-from shared.ports import DocumentPage, DocumentSummary
+from shared.ports import DocumentPage, DocumentQuery, DocumentSummary
 
 ALICE = "C0000001"
 BOB = "C0000002"
@@ -51,10 +51,17 @@ class FakeDocuments:
     documents: list[DocumentSummary]
     failure: Exception | None = None
     lookups: list[str] = field(default_factory=list)
+    queries: list[DocumentQuery | None] = field(default_factory=list)
 
     def customer_documents(
-        self, customer_id: str, *, limit: int, cursor: str | None
+        self,
+        customer_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        query: DocumentQuery | None = None,
     ) -> DocumentPage:
+        self.queries.append(query)
         if self.failure:
             raise self.failure
         mine = sorted(
@@ -190,6 +197,7 @@ def test_the_list_holds_only_the_signed_in_customers_documents_newest_first(api:
         "period": "2026-03",
         "gross": "11.90",
         "pdf": "/documents/RE-2026-00000005/pdf",
+        "xml": "/documents/RE-2026-00000005/xml",
     }
     assert body["next_cursor"] == "2"
 

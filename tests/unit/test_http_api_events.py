@@ -83,7 +83,7 @@ def test_the_pdf_route_matches_and_names_its_path_parameter():
         ("GET", "/documents/"),
         ("GET", "/documents/a/b/pdf"),
         ("GET", "/documents//pdf"),
-        ("GET", f"/documents/{NUMBER}"),
+        ("GET", f"/documents/{NUMBER}/json"),
         ("GET", "/"),
     ],
 )
