@@ -421,3 +421,31 @@ def test_another_customers_document_by_any_route_is_a_missing_one(
 
     assert foreign.status_code == missing.status_code == 404
     assert foreign.content == missing.content
+
+
+def test_staff_read_any_customer_they_name_through_the_front_end(archive_api: Archive):
+    staff = archive_api.issuer.token("anna.schmidt", staff=True)
+    number = archive_api.numbers[BOB][0]
+
+    listed = archive_api.get("/documents", staff, customer=BOB)
+    xml_of_alice = archive_api.get(
+        f"/documents/{archive_api.numbers[ALICE][0]}/xml", staff, customer=ALICE
+    )
+    pdf = archive_api.get(f"/documents/{number}/pdf", staff, customer=BOB)
+
+    assert [doc["number"] for doc in listed.json()["documents"]] == list(
+        reversed(archive_api.numbers[BOB])
+    )
+    assert xml_of_alice.content == archive_api.xml[archive_api.numbers[ALICE][0]]
+    assert pdf.status_code == 302
+
+
+def test_a_customer_token_cannot_use_the_customer_parameter(archive_api: Archive):
+    token = archive_api.as_customer(ALICE)
+
+    foreign = archive_api.get("/documents", token, customer=BOB)
+    own = archive_api.get("/documents", token, customer=ALICE)
+
+    assert foreign.status_code == own.status_code == 403
+    assert foreign.content == own.content
+    assert BOB not in foreign.text
