@@ -139,6 +139,11 @@ def _seed(settings: Settings) -> Seeded:
 
 @pytest.fixture(scope="module")
 def archive_api() -> Iterator[Archive]:
+    yield from served_archive()
+
+
+def served_archive() -> Iterator[Archive]:
+    """The seeded archive behind the local front end, for one module's tests."""
     if os.environ.get("BILLING_TEST_TARGET") == "localstack":
         pytest.skip(LOCALSTACK_CANNOT)
     with in_process() as _stack:
