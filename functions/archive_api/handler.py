@@ -15,7 +15,8 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
@@ -64,6 +65,11 @@ copy_config_to_registered_loggers(source_logger=logger, include={"shared"})
 app = APIGatewayHttpResolver()
 errors.register(app)
 
+API_TITLE = "Billing document archive"
+API_VERSION = "1"
+SECURITY_SCHEME = "customerJwt"
+_SIGNED_IN: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
+
 
 @dataclass(frozen=True)
 class Archive:
@@ -78,7 +84,13 @@ def archive() -> Archive:
     return Archive(documents=documents_store(settings), files=document_archive(settings))
 
 
-@app.get("/documents")
+@app.get(
+    "/documents",
+    summary="the signed-in customer's documents, newest first",
+    description="Query: type (comma-separated), from and to (issue dates, YYYY-MM-DD), limit, "
+    "cursor (next_cursor of the page before); staff add customer.",
+    security=_SIGNED_IN,
+)
 def list_documents() -> dict[str, Any]:
     customer_id = reading_customer()
     parameter = app.current_event.get_query_string_value
@@ -96,7 +108,7 @@ def list_documents() -> dict[str, Any]:
     }
 
 
-@app.get("/documents/<number>")
+@app.get("/documents/<number>", summary="one document's metadata", security=_SIGNED_IN)
 def document_metadata(number: str) -> dict[str, str]:
     document = _own_document(reading_customer(), number)
 
@@ -105,7 +117,7 @@ def document_metadata(number: str) -> dict[str, str]:
     return _listed(document)
 
 
-@app.get("/documents/<number>/xml")
+@app.get("/documents/<number>/xml", summary="the document's e-invoice XML", security=_SIGNED_IN)
 def document_xml(number: str) -> Response[str]:
     document = _own_document(reading_customer(), number)
     xml = einvoice_xml(archive().files, document.pdf_key)
@@ -126,7 +138,11 @@ def document_xml(number: str) -> Response[str]:
     )
 
 
-@app.get("/documents/<number>/pdf")
+@app.get(
+    "/documents/<number>/pdf",
+    summary="a redirect to a five-minute download URL of the PDF",
+    security=_SIGNED_IN,
+)
 def document_pdf(number: str) -> Response[str]:
     document = _own_document(reading_customer(), number)
     url = archive().files.download_url(document.pdf_key, expires_in=DOWNLOAD_URL_SECONDS)
@@ -137,6 +153,27 @@ def document_pdf(number: str) -> Response[str]:
         status_code=HTTPStatus.FOUND.value,
         headers={"Location": url, "Cache-Control": "no-store"},
         body="",
+    )
+
+
+@app.get("/openapi.json", summary="this document", include_in_schema=True)
+def openapi_document() -> Response[str]:
+    return Response(
+        status_code=HTTPStatus.OK.value,
+        content_type=content_types.APPLICATION_JSON,
+        headers={"Cache-Control": "max-age=300"},
+        body=openapi_json(),
+    )
+
+
+@cache
+def openapi_json() -> str:
+    """The OpenAPI 3.1 document of the routes above, built once per process."""
+    return app.get_openapi_json_schema(
+        title=API_TITLE,
+        version=API_VERSION,
+        description="A customer's invoices, credit notes and their e-invoices.",
+        security_schemes={SECURITY_SCHEME: HTTPBearer(bearerFormat="JWT")},
     )
 
 

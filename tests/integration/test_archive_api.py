@@ -454,3 +454,12 @@ def test_a_customer_token_cannot_use_the_customer_parameter(archive_api: Archive
     assert foreign.status_code == own.status_code == 403
     assert foreign.content == own.content
     assert BOB not in foreign.text
+
+
+@pytest.mark.parametrize("token", [None, "not-a-jwt"], ids=["no token", "garbage token"])
+def test_the_openapi_document_needs_no_token(archive_api: Archive, token: str | None):
+    answer = archive_api.get("/openapi.json", token)
+
+    assert answer.status_code == 200
+    paths = answer.json()["paths"]
+    assert {"/documents", "/documents/{number}/xml", "/openapi.json"} <= set(paths)

@@ -363,3 +363,30 @@ def test_a_staff_role_claim_on_a_customer_id_is_still_staff_only_with_the_role()
 
     assert reader is not None
     assert not reader.staff
+
+
+# --- the OpenAPI document ---
+
+
+def test_the_openapi_document_is_served_without_claims(api: Api):
+    request = IncomingRequest(method="GET", target="/openapi.json")
+    match = match_route("GET", request.raw_path)
+    assert match is not None
+    event = build_event(request, match, None, request_id="req-1")
+
+    answer = api.module.handle(event, Context())
+
+    assert answer["statusCode"] == 200
+    document = json.loads(answer["body"])
+    assert document["openapi"].startswith("3.")
+    assert document["components"]["securitySchemes"]["customerJwt"]["scheme"] == "bearer"
+
+
+def test_every_archive_route_of_the_spec_is_in_the_openapi_document(api: Api):
+    paths = json.loads(api.module.openapi_json())["paths"]
+
+    for route in spec.ROUTES:
+        if route.api == "archive":
+            assert route.method.lower() in paths.get(route.path, {}), route.path
+            needs_jwt = bool(paths[route.path][route.method.lower()].get("security"))
+            assert needs_jwt == route.authorized, route.path
