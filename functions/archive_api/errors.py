@@ -7,6 +7,7 @@ from http import HTTPStatus
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from shared.archive import ArchiveRequestError, InvalidQueryError, NotPermittedError
 
@@ -65,8 +66,18 @@ def answer_for(error: RefusedRequest) -> Response[ErrorBody]:
 def register(app: APIGatewayHttpResolver) -> None:
     """Install the error answers on the resolver."""
     app.exception_handler([ArchiveApiError, ArchiveRequestError])(answer_for)
+    app.exception_handler(RequestValidationError)(_invalid_request)
     app.not_found(_no_route)
     app.exception_handler(Exception)(_unexpected)
+
+
+def _invalid_request(error: RequestValidationError) -> Response[ErrorBody]:
+    """The resolver's own validation (a parameter given twice): named, its value not echoed."""
+    names = [str(problem.get("loc", ("", "?"))[-1]) for problem in error.errors()]
+    field = names[0] if names else "request"
+    return error_response(
+        HTTPStatus.BAD_REQUEST, "invalid_parameter", field + ": must be given once, as text"
+    )
 
 
 def _no_route(_: NotFoundError) -> Response[ErrorBody]:

@@ -12,11 +12,12 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
@@ -62,12 +63,14 @@ metrics = Metrics(service="archive_api")
 tracer = Tracer(service="archive_api")
 copy_config_to_registered_loggers(source_logger=logger, include={"shared"})
 
-app = APIGatewayHttpResolver()
+app = APIGatewayHttpResolver(enable_validation=True)
 errors.register(app)
 
 API_TITLE = "Billing document archive"
 API_VERSION = "1"
 SECURITY_SCHEME = "customerJwt"
+# Staff only: the customer whose documents a staff token reads.
+StaffCustomer = Annotated[str | None, Query(description="staff only: the customer id to read")]
 _SIGNED_IN: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
 
 
@@ -87,18 +90,25 @@ def archive() -> Archive:
 @app.get(
     "/documents",
     summary="the signed-in customer's documents, newest first",
-    description="Query: type (comma-separated), from and to (issue dates, YYYY-MM-DD), limit, "
-    "cursor (next_cursor of the page before); staff add customer.",
     security=_SIGNED_IN,
 )
-def list_documents() -> dict[str, Any]:
-    customer_id = reading_customer()
-    parameter = app.current_event.get_query_string_value
-    limit = page_size(parameter("limit"))
-    cursor = page_cursor(parameter("cursor"))
-    query = document_query(parameter("type"), parameter("from"), parameter("to"))
+def list_documents(
+    customer: StaffCustomer = None,
+    document_types: Annotated[
+        str | None,
+        Query(alias="type", description="comma-separated: invoice, cancellation, ..."),
+    ] = None,
+    issued_from: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
+    issued_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
+    limit: Annotated[str | None, Query(description="1 to 100, default 20")] = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the page before")] = None,
+) -> dict[str, Any]:
+    customer_id = reading_customer(customer)
+    page_limit = page_size(limit)
+    start = page_cursor(cursor)
+    query = document_query(document_types, issued_from, issued_to)
 
-    page = _documents_page(customer_id, limit, cursor, query)
+    page = _documents_page(customer_id, page_limit, start, query)
 
     logger.info("documents listed", extra={"documents": len(page.documents)})
     metrics.add_metric(name="DocumentListings", unit=MetricUnit.Count, value=1)
@@ -109,8 +119,8 @@ def list_documents() -> dict[str, Any]:
 
 
 @app.get("/documents/<number>", summary="one document's metadata", security=_SIGNED_IN)
-def document_metadata(number: str) -> dict[str, str]:
-    document = _own_document(reading_customer(), number)
+def document_metadata(number: str, customer: StaffCustomer = None) -> dict[str, str]:
+    document = _own_document(reading_customer(customer), number)
 
     logger.info("document read")
     metrics.add_metric(name="DocumentReads", unit=MetricUnit.Count, value=1)
@@ -118,8 +128,8 @@ def document_metadata(number: str) -> dict[str, str]:
 
 
 @app.get("/documents/<number>/xml", summary="the document's e-invoice XML", security=_SIGNED_IN)
-def document_xml(number: str) -> Response[str]:
-    document = _own_document(reading_customer(), number)
+def document_xml(number: str, customer: StaffCustomer = None) -> Response[str]:
+    document = _own_document(reading_customer(customer), number)
     xml = einvoice_xml(archive().files, document.pdf_key)
     if xml is None:
         logger.warning("document without an e-invoice")
@@ -143,8 +153,8 @@ def document_xml(number: str) -> Response[str]:
     summary="a redirect to a five-minute download URL of the PDF",
     security=_SIGNED_IN,
 )
-def document_pdf(number: str) -> Response[str]:
-    document = _own_document(reading_customer(), number)
+def document_pdf(number: str, customer: StaffCustomer = None) -> Response[str]:
+    document = _own_document(reading_customer(customer), number)
     url = archive().files.download_url(document.pdf_key, expires_in=DOWNLOAD_URL_SECONDS)
 
     logger.info("document download granted")
@@ -189,7 +199,7 @@ def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return answer
 
 
-def reading_customer() -> str:
+def reading_customer(requested: str | None) -> str:
     """Whose documents the request reads, from the verified claims; added to later log lines.
 
     A customer reads their own; staff name the customer, and their read is logged.
@@ -200,7 +210,6 @@ def reading_customer() -> str:
         logger.warning("request without a verified customer id")
         raise NotSignedInError("sign in as a customer to read documents")
 
-    requested = app.current_event.get_query_string_value("customer")
     try:
         customer_id = customer_to_read(reader, requested)
     except ArchiveRequestError:

@@ -85,7 +85,7 @@ def test_every_guessed_number_of_bob_is_a_404(api: Archive):
     "query",
     [
         f"customer={BOB}",
-        f"customer={ALICE}&customer={BOB}",
+        f"customer={ALICE}%2C{BOB}",
         f"customer={BOB}%00",
         f"Customer={BOB}&customer={BOB}",
         "customer=",
@@ -99,6 +99,20 @@ def test_naming_bob_in_the_customer_parameter_is_a_403_on_every_route(api: Archi
         assert status == 403, path
         assert json.loads(body)["error"]["code"] == "forbidden"
         assert_tells_nothing_of_bob(api, body)
+
+
+def test_a_repeated_customer_parameter_is_refused_before_any_read(api: Archive):
+    token = api.as_customer(ALICE)
+
+    foreign = raw_get(api, f"/documents?customer={ALICE}&customer={BOB}", token)
+    own = raw_get(api, f"/documents?customer={ALICE}&customer={ALICE}", token)
+
+    assert foreign[0] == own[0] == 400
+    assert foreign[1] == own[1]
+    assert json.loads(foreign[1])["error"] == {
+        "code": "invalid_parameter",
+        "message": "customer: must be given once, as text",
+    }
 
 
 @pytest.mark.parametrize(

@@ -390,3 +390,13 @@ def test_every_archive_route_of_the_spec_is_in_the_openapi_document(api: Api):
             assert route.method.lower() in paths.get(route.path, {}), route.path
             needs_jwt = bool(paths[route.path][route.method.lower()].get("security"))
             assert needs_jwt == route.authorized, route.path
+
+
+def test_the_openapi_document_names_the_query_parameters(api: Api):
+    paths = json.loads(api.module.openapi_json())["paths"]
+
+    listed = {parameter["name"] for parameter in paths["/documents"]["get"]["parameters"]}
+    one = {parameter["name"] for parameter in paths["/documents/{number}/xml"]["get"]["parameters"]}
+
+    assert listed == {"customer", "type", "from", "to", "limit", "cursor"}
+    assert one == {"number", "customer"}
