@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> None:
             figures += invoice_run(scale, args.profile)
     if not args.run_only:
         figures += order_figures(scale)
+        figures += archive_figures(scale)
     if not args.run_only and not args.orders_only:
         with console.status("rendering PDFs"):
             figures += pdf_render(scale.renders)
@@ -106,6 +107,14 @@ def main(argv: list[str] | None = None) -> None:
     RESULTS.write_text(json.dumps([asdict(figure) for figure in figures], indent=1) + "\n")
     console.print(table(figures))
     console.print(f"written to {RESULTS}")
+
+
+def archive_figures(scale: Scale) -> list[Figure]:
+    from bench import archive
+
+    customers, requests_each = (4, 15) if scale == QUICK else (8, 30)
+    with console.status(f"{customers} customers reading their archives at once"):
+        return archive.archive_load(customers, requests_each)
 
 
 def order_figures(scale: Scale) -> list[Figure]:

@@ -130,6 +130,8 @@ class RouteSpec:
     function_id: str
     # The archive API serves customers; the order API serves the shop (see API_AUTH).
     api: ApiName = "archive"
+    # False for the few public routes, such as the OpenAPI document: no JWT authorizer.
+    authorized: bool = True
 
 
 @dataclass(frozen=True)
@@ -394,7 +396,10 @@ EVENT_SOURCES = (
 
 ROUTES = (
     RouteSpec("GET", "/documents", ARCHIVE_API.id),
+    RouteSpec("GET", "/documents/{number}", ARCHIVE_API.id),
     RouteSpec("GET", "/documents/{number}/pdf", ARCHIVE_API.id),
+    RouteSpec("GET", "/documents/{number}/xml", ARCHIVE_API.id),
+    RouteSpec("GET", "/openapi.json", ARCHIVE_API.id, authorized=False),
     RouteSpec("POST", "/orders", ORDER_INTAKE.id, api="orders"),
     RouteSpec("POST", "/orders/{order_id}/cancel", ORDER_INTAKE.id, api="orders"),
     RouteSpec("POST", "/contracts/{contract_id}/changes", ORDER_INTAKE.id, api="orders"),

@@ -310,12 +310,15 @@ class IncomingRequest:
 def build_event(
     request: IncomingRequest,
     match: RouteMatch,
-    claims: Mapping[str, Any],
+    claims: Mapping[str, Any] | None,
     *,
     request_id: str,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The payload format 2.0 event API Gateway sends for this request."""
+    """The payload format 2.0 event API Gateway sends for this request.
+
+    ``claims`` is None on a route without authorizer: the event then has no ``authorizer``.
+    """
     now = now or datetime.now(UTC)
     event: dict[str, Any] = {
         "version": "2.0",
@@ -373,20 +376,14 @@ def _event_body(request: IncomingRequest) -> tuple[str, bool]:
 def _request_context(
     request: IncomingRequest,
     match: RouteMatch,
-    claims: Mapping[str, Any],
+    claims: Mapping[str, Any] | None,
     request_id: str,
     now: datetime,
 ) -> dict[str, Any]:
     domain = (request.header("host") or "localhost").rsplit(":", 1)[0]
-    return {
+    context: dict[str, Any] = {
         "accountId": ACCOUNT,
         "apiId": API_ID,
-        "authorizer": {
-            "jwt": {
-                "claims": {name: claim_text(value) for name, value in claims.items()},
-                "scopes": None,
-            }
-        },
         "domainName": domain,
         "domainPrefix": domain.split(".", 1)[0],
         "http": {
@@ -402,6 +399,10 @@ def _request_context(
         "time": _request_time(now),
         "timeEpoch": int(now.timestamp() * 1000),
     }
+    if claims is not None:
+        jwt_claims = {name: claim_text(value) for name, value in claims.items()}
+        context["authorizer"] = {"jwt": {"claims": jwt_claims, "scopes": None}}
+    return context
 
 
 def claim_text(value: Any) -> str:
@@ -515,6 +516,10 @@ class Gateway:
         match = match_route(request.method, request.raw_path, self._routes)
         if match is None:
             return gateway_answer(HTTPStatus.NOT_FOUND)
+        if not match.route.authorized:
+            event = build_event(request, match, None, request_id=request_id)
+            return self._invoke(_FUNCTIONS[match.route.function_id], event)
+
         auth = spec.API_AUTH[match.route.api]
         try:
             claims = self._authorizer.verify(

@@ -48,6 +48,16 @@ class DocumentSummary:
 
 
 @dataclass(frozen=True)
+class DocumentQuery:
+    """Which of a customer's documents a page lists: issue dates inclusive, ISO format."""
+
+    issued_from: str | None = None
+    issued_to: str | None = None
+    # Empty means every type.
+    document_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DocumentPage:
     documents: tuple[DocumentSummary, ...]
     cursor: str | None
@@ -96,8 +106,15 @@ class DocumentStore(Protocol):
     ) -> BilledMarker | None: ...
 
     def customer_documents(
-        self, customer_id: str, *, limit: int, cursor: str | None
-    ) -> DocumentPage: ...
+        self,
+        customer_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        query: DocumentQuery | None = None,
+    ) -> DocumentPage:
+        """Newest first, one storage query per page."""
+        ...
 
     def find_by_number(self, number: str) -> DocumentSummary | None: ...
 
@@ -118,5 +135,7 @@ class DocumentArchive(Protocol):
         ...
 
     def read(self, key: str) -> bytes: ...
+
+    def read_if_present(self, key: str) -> bytes | None: ...
 
     def download_url(self, key: str, *, expires_in: int) -> str: ...

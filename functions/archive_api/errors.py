@@ -7,6 +7,9 @@ from http import HTTPStatus
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from shared.archive import ArchiveRequestError, InvalidQueryError, NotPermittedError
 
 logger = Logger(service="archive_api", child=True)
 
@@ -31,8 +34,13 @@ class DocumentNotFoundError(ArchiveApiError):
 
 ErrorBody = dict[str, dict[str, str]]
 
-_ANSWERS: dict[type[ArchiveApiError], tuple[HTTPStatus, str]] = {
+RefusedRequest = ArchiveApiError | ArchiveRequestError
+
+_ANSWERS: dict[type[Exception], tuple[HTTPStatus, str]] = {
     ArchiveApiError: (HTTPStatus.BAD_REQUEST, "bad_request"),
+    ArchiveRequestError: (HTTPStatus.BAD_REQUEST, "bad_request"),
+    InvalidQueryError: (HTTPStatus.BAD_REQUEST, "invalid_parameter"),
+    NotPermittedError: (HTTPStatus.FORBIDDEN, "forbidden"),
     NotSignedInError: (HTTPStatus.UNAUTHORIZED, "not_signed_in"),
     InvalidParameterError: (HTTPStatus.BAD_REQUEST, "invalid_parameter"),
     DocumentNotFoundError: (HTTPStatus.NOT_FOUND, "not_found"),
@@ -47,19 +55,29 @@ def error_response(status: HTTPStatus, code: str, message: str) -> Response[Erro
     )
 
 
-def answer_for(error: ArchiveApiError) -> Response[ErrorBody]:
+def answer_for(error: RefusedRequest) -> Response[ErrorBody]:
     status, code = next(_ANSWERS[kind] for kind in type(error).__mro__ if kind in _ANSWERS)
     message = str(error)
-    if isinstance(error, InvalidParameterError):
+    if isinstance(error, InvalidParameterError | InvalidQueryError):
         message = f"{error.field}: {message}"
     return error_response(status, code, message)
 
 
 def register(app: APIGatewayHttpResolver) -> None:
     """Install the error answers on the resolver."""
-    app.exception_handler(ArchiveApiError)(answer_for)
+    app.exception_handler([ArchiveApiError, ArchiveRequestError])(answer_for)
+    app.exception_handler(RequestValidationError)(_invalid_request)
     app.not_found(_no_route)
     app.exception_handler(Exception)(_unexpected)
+
+
+def _invalid_request(error: RequestValidationError) -> Response[ErrorBody]:
+    """The resolver's own validation (a parameter given twice): named, its value not echoed."""
+    names = [str(problem.get("loc", ("", "?"))[-1]) for problem in error.errors()]
+    field = names[0] if names else "request"
+    return error_response(
+        HTTPStatus.BAD_REQUEST, "invalid_parameter", field + ": must be given once, as text"
+    )
 
 
 def _no_route(_: NotFoundError) -> Response[ErrorBody]:

@@ -1,8 +1,9 @@
-"""Lambda entry point of the archive API: a signed-in customer's documents and their PDFs.
+"""Lambda entry point of the archive API: a signed-in customer's documents, PDFs and XML.
 
-The customer id comes only from the claims the API Gateway JWT authorizer verified; nothing in
-path or query can name another customer. Another customer's document answers exactly like a
-number that does not exist.
+The customer id comes only from the claims the API Gateway JWT authorizer verified; a customer
+cannot name another customer anywhere in path or query. Staff name the customer in the
+``customer`` query parameter, and every staff read is logged. Another customer's document
+answers exactly like a number that does not exist.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
@@ -27,17 +30,30 @@ from functions.archive_api.errors import (
     InvalidParameterError,
     NotSignedInError,
 )
-from shared.ports import DocumentArchive, DocumentPage, DocumentStore, DocumentSummary
+from shared.archive import (
+    ArchiveRequestError,
+    customer_to_read,
+    document_query,
+    einvoice_xml,
+    reader_from_claims,
+)
+from shared.ports import (
+    DocumentArchive,
+    DocumentPage,
+    DocumentQuery,
+    DocumentStore,
+    DocumentSummary,
+)
 from shared.settings import load_settings
 from shared.wiring import document_archive, documents_store
 
 # infra.spec.JWT_CUSTOMER_CLAIM; infra is not part of the function bundle.
 CUSTOMER_CLAIM = "sub"
+ROLE_CLAIM = "billing_role"
 DOWNLOAD_URL_SECONDS = 300
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
-_CUSTOMER_ID = re.compile(r"C[0-9]{7,12}")
 _DOCUMENT_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 _PAGE_SIZE = re.compile(r"[0-9]{1,3}")
 _CURSOR = re.compile(r"[A-Za-z0-9_=-]{1,2048}")
@@ -47,8 +63,15 @@ metrics = Metrics(service="archive_api")
 tracer = Tracer(service="archive_api")
 copy_config_to_registered_loggers(source_logger=logger, include={"shared"})
 
-app = APIGatewayHttpResolver()
+app = APIGatewayHttpResolver(enable_validation=True)
 errors.register(app)
+
+API_TITLE = "Billing document archive"
+API_VERSION = "1"
+SECURITY_SCHEME = "customerJwt"
+# Staff only: the customer whose documents a staff token reads.
+StaffCustomer = Annotated[str | None, Query(description="staff only: the customer id to read")]
+_SIGNED_IN: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
 
 
 @dataclass(frozen=True)
@@ -64,13 +87,28 @@ def archive() -> Archive:
     return Archive(documents=documents_store(settings), files=document_archive(settings))
 
 
-@app.get("/documents")
-def list_documents() -> dict[str, Any]:
-    customer_id = signed_in_customer()
-    limit = page_size(app.current_event.get_query_string_value("limit"))
-    cursor = page_cursor(app.current_event.get_query_string_value("cursor"))
+@app.get(
+    "/documents",
+    summary="the signed-in customer's documents, newest first",
+    security=_SIGNED_IN,
+)
+def list_documents(
+    customer: StaffCustomer = None,
+    document_types: Annotated[
+        str | None,
+        Query(alias="type", description="comma-separated: invoice, cancellation, ..."),
+    ] = None,
+    issued_from: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
+    issued_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
+    limit: Annotated[str | None, Query(description="1 to 100, default 20")] = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the page before")] = None,
+) -> dict[str, Any]:
+    customer_id = reading_customer(customer)
+    page_limit = page_size(limit)
+    start = page_cursor(cursor)
+    query = document_query(document_types, issued_from, issued_to)
 
-    page = _documents_page(customer_id, limit, cursor)
+    page = _documents_page(customer_id, page_limit, start, query)
 
     logger.info("documents listed", extra={"documents": len(page.documents)})
     metrics.add_metric(name="DocumentListings", unit=MetricUnit.Count, value=1)
@@ -80,10 +118,43 @@ def list_documents() -> dict[str, Any]:
     }
 
 
-@app.get("/documents/<number>/pdf")
-def document_pdf(number: str) -> Response[str]:
-    customer_id = signed_in_customer()
-    document = _own_document(customer_id, number)
+@app.get("/documents/<number>", summary="one document's metadata", security=_SIGNED_IN)
+def document_metadata(number: str, customer: StaffCustomer = None) -> dict[str, str]:
+    document = _own_document(reading_customer(customer), number)
+
+    logger.info("document read")
+    metrics.add_metric(name="DocumentReads", unit=MetricUnit.Count, value=1)
+    return _listed(document)
+
+
+@app.get("/documents/<number>/xml", summary="the document's e-invoice XML", security=_SIGNED_IN)
+def document_xml(number: str, customer: StaffCustomer = None) -> Response[str]:
+    document = _own_document(reading_customer(customer), number)
+    xml = einvoice_xml(archive().files, document.pdf_key)
+    if xml is None:
+        logger.warning("document without an e-invoice")
+        raise DocumentNotFoundError("no e-invoice for this document")
+
+    logger.info("e-invoice read", extra={"bytes": len(xml)})
+    metrics.add_metric(name="EInvoiceDownloads", unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=HTTPStatus.OK.value,
+        content_type="application/xml",
+        headers={
+            "Content-Disposition": 'attachment; filename="' + document.number + '.xml"',
+            "Cache-Control": "no-store",
+        },
+        body=xml.decode("utf-8"),
+    )
+
+
+@app.get(
+    "/documents/<number>/pdf",
+    summary="a redirect to a five-minute download URL of the PDF",
+    security=_SIGNED_IN,
+)
+def document_pdf(number: str, customer: StaffCustomer = None) -> Response[str]:
+    document = _own_document(reading_customer(customer), number)
     url = archive().files.download_url(document.pdf_key, expires_in=DOWNLOAD_URL_SECONDS)
 
     logger.info("document download granted")
@@ -92,6 +163,27 @@ def document_pdf(number: str) -> Response[str]:
         status_code=HTTPStatus.FOUND.value,
         headers={"Location": url, "Cache-Control": "no-store"},
         body="",
+    )
+
+
+@app.get("/openapi.json", summary="this document", include_in_schema=True)
+def openapi_document() -> Response[str]:
+    return Response(
+        status_code=HTTPStatus.OK.value,
+        content_type=content_types.APPLICATION_JSON,
+        headers={"Cache-Control": "max-age=300"},
+        body=openapi_json(),
+    )
+
+
+@cache
+def openapi_json() -> str:
+    """The OpenAPI 3.1 document of the routes above, built once per process."""
+    return app.get_openapi_json_schema(
+        title=API_TITLE,
+        version=API_VERSION,
+        description="A customer's invoices, credit notes and their e-invoices.",
+        security_schemes={SECURITY_SCHEME: HTTPBearer(bearerFormat="JWT")},
     )
 
 
@@ -107,15 +199,34 @@ def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return answer
 
 
-def signed_in_customer() -> str:
-    """The customer id from the verified JWT claims, added to every later log line."""
-    claims = app.current_event.request_context.authorizer.jwt_claim
-    customer_id = claims.get(CUSTOMER_CLAIM)
-    if not isinstance(customer_id, str) or not _CUSTOMER_ID.fullmatch(customer_id):
+def reading_customer(requested: str | None) -> str:
+    """Whose documents the request reads, from the verified claims; added to later log lines.
+
+    A customer reads their own; staff name the customer, and their read is logged.
+    """
+    claims = app.current_event.request_context.authorizer.jwt_claim or {}
+    reader = reader_from_claims(claims, subject_claim=CUSTOMER_CLAIM, role_claim=ROLE_CLAIM)
+    if reader is None:
         logger.warning("request without a verified customer id")
         raise NotSignedInError("sign in as a customer to read documents")
 
+    try:
+        customer_id = customer_to_read(reader, requested)
+    except ArchiveRequestError:
+        logger.warning("customer parameter refused", extra={"staff": reader.staff})
+        raise
+
     logger.append_keys(customer_id=customer_id)
+    if reader.staff:
+        logger.append_keys(staff_id=reader.subject)
+        logger.info(
+            "staff read",
+            extra={
+                "what": app.current_event.route_key,
+                "path": app.current_event.raw_path,
+            },
+        )
+        metrics.add_metric(name="StaffReads", unit=MetricUnit.Count, value=1)
     return customer_id
 
 
@@ -135,12 +246,14 @@ def page_cursor(raw: str | None) -> str | None:
     return raw
 
 
-def _documents_page(customer_id: str, limit: int, cursor: str | None) -> DocumentPage:
+def _documents_page(
+    customer_id: str, limit: int, cursor: str | None, query: DocumentQuery
+) -> DocumentPage:
     store = archive().documents
     if cursor is None:
-        return store.customer_documents(customer_id, limit=limit, cursor=None)
+        return store.customer_documents(customer_id, limit=limit, cursor=None, query=query)
     try:
-        return store.customer_documents(customer_id, limit=limit, cursor=cursor)
+        return store.customer_documents(customer_id, limit=limit, cursor=cursor, query=query)
     except (ValueError, ParamValidationError) as error:
         raise InvalidParameterError("cursor", "is not one this API handed out") from error
     except ClientError as error:
@@ -173,4 +286,5 @@ def _listed(document: DocumentSummary) -> dict[str, str]:
         "period": document.period,
         "gross": str(document.gross),
         "pdf": f"/documents/{document.number}/pdf",
+        "xml": f"/documents/{document.number}/xml",
     }

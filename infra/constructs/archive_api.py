@@ -1,4 +1,7 @@
-"""The customers' archive API: an HTTP API whose every route needs a valid customer JWT."""
+"""The customers' archive API: an HTTP API whose routes need a valid customer JWT.
+
+The one exception is the OpenAPI document, which anybody may read.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from constructs import Construct
 
 from infra import spec
 from infra.constructs.function import LOG_RETENTION, BillingFunction
+from infra.constructs.nag import acknowledge
 
 FunctionFactory = Callable[[Construct, spec.FunctionSpec], BillingFunction]
 
@@ -100,12 +104,22 @@ class ArchiveApi(Construct):
             for function_id, fn in self.functions.items()
         }
         for route in archive_routes():
-            self.api.add_routes(
+            authorizer: apigwv2.IHttpRouteAuthorizer = (
+                self.authorizer if route.authorized else apigwv2.HttpNoneAuthorizer()
+            )
+            added = self.api.add_routes(
                 path=route.path,
                 methods=[apigwv2.HttpMethod(route.method)],
                 integration=lambda_integrations[route.function_id],
-                authorizer=self.authorizer,
+                authorizer=authorizer,
             )
+            if not route.authorized:
+                for public in added:
+                    acknowledge(
+                        public,
+                        "AwsSolutions-APIG4",
+                        "the OpenAPI document describes the API and holds no customer data",
+                    )
 
     @property
     def url(self) -> str:

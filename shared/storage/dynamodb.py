@@ -32,7 +32,13 @@ from shared.invoicing.model import Invoice
 from shared.invoicing.numbering import NumberBlock
 from shared.invoicing.run import RateTotal, ShardResult
 from shared.periods import Period
-from shared.ports import BilledMarker, DocumentPage, DocumentSummary, ShardSnapshot
+from shared.ports import (
+    BilledMarker,
+    DocumentPage,
+    DocumentQuery,
+    DocumentSummary,
+    ShardSnapshot,
+)
 from shared.storage import document_codec
 
 _serializer = TypeSerializer()
@@ -344,17 +350,31 @@ class DynamoDocuments:
         return _marker_from(item) if item.get("document_type") == "invoice" else None
 
     def customer_documents(
-        self, customer_id: str, *, limit: int, cursor: str | None
+        self,
+        customer_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        query: DocumentQuery | None = None,
     ) -> DocumentPage:
+        query = query or DocumentQuery()
+        # Sort keys are DOC#<issue date>#<number>; "~" sorts after every digit and "#".
+        values: dict[str, Any] = {
+            ":pk": {"S": f"CUST#{customer_id}"},
+            ":low": {"S": "DOC#" + (query.issued_from or "")},
+            ":high": {"S": "DOC#" + (query.issued_to or "") + "~"},
+            ":void": {"S": "void"},
+        }
+        wanted = {f":type{index}": kind for index, kind in enumerate(query.document_types)}
+        values |= {name: {"S": kind} for name, kind in wanted.items()}
+        condition = "document_type <> :void"
+        if wanted:
+            condition += " AND document_type IN (" + ", ".join(wanted) + ")"
         request: dict[str, Any] = {
             "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :doc)",
-            "FilterExpression": "document_type <> :void",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": f"CUST#{customer_id}"},
-                ":doc": {"S": "DOC#"},
-                ":void": {"S": "void"},
-            },
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
+            "FilterExpression": condition,
+            "ExpressionAttributeValues": values,
             "ScanIndexForward": False,
             "Limit": limit,
         }

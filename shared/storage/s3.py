@@ -49,6 +49,14 @@ class S3Archive:
         body: bytes = response["Body"].read()
         return body
 
+    def read_if_present(self, key: str) -> bytes | None:
+        try:
+            return self.read(key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                return None
+            raise
+
     def download_url(self, key: str, *, expires_in: int) -> str:
         url: str = self._client.generate_presigned_url(
             "get_object",

@@ -152,6 +152,35 @@ def test_a_customer_reads_only_their_own_documents_over_the_local_http_api(
     assert unsigned.status_code == 401
 
 
+def test_the_einvoice_staff_reads_and_the_openapi_document_over_the_local_http_api(
+    local_stack: dict[str, str],
+) -> None:
+    _billing(local_stack, "run", "start", "--period", "2026-11", "--wait")
+    api = local_stack["API_URL"]
+    customer = {"Authorization": "Bearer " + _token(local_stack, "C0000001")}
+    staff = {"Authorization": "Bearer " + _token(local_stack, "C0000009", "--staff")}
+
+    (document,) = requests.get(f"{api}/documents", headers=customer, timeout=30).json()["documents"]
+    number = document["number"]
+    xml = requests.get(f"{api}/documents/{number}/xml", headers=customer, timeout=30)
+    by_staff = requests.get(
+        f"{api}/documents/{number}", headers=staff, params={"customer": "C0000001"}, timeout=30
+    )
+    openapi = requests.get(f"{api}/openapi.json", timeout=30)
+
+    assert xml.status_code == 200, xml.text
+    assert xml.content.lstrip().startswith(b"<?xml")
+    assert number.encode() in xml.content
+    assert by_staff.status_code == 200
+    assert by_staff.json()["number"] == number
+    assert openapi.status_code == 200
+    assert "/documents/{number}/xml" in openapi.json()["paths"]
+
+
+def _token(local_stack: dict[str, str], *arguments: str) -> str:
+    return _billing(local_stack, "local", "token", *arguments).stdout.strip()
+
+
 def test_a_token_for_a_malformed_customer_id_is_refused(local_stack: dict[str, str]) -> None:
     refused = _billing(local_stack, "local", "token", "../C1")
 

@@ -253,14 +253,27 @@ def test_every_route_needs_the_jwt_of_its_api(synthesized: Synthesized, api: str
         if route["Properties"]["ApiId"] == authorizer["Properties"]["ApiId"]
     ]
 
+    public = {
+        route.method + " " + route.path
+        for route in spec.ROUTES
+        if route.api == api and not route.authorized
+    }
     assert {route["Properties"]["RouteKey"] for route in routes} == {
         route.method + " " + route.path for route in spec.ROUTES if route.api == api
     }
     for route in routes:
+        if route["Properties"]["RouteKey"] in public:
+            assert route["Properties"]["AuthorizationType"] == "NONE"
+            assert "AuthorizerId" not in route["Properties"]
+            continue
         assert route["Properties"]["AuthorizationType"] == "JWT"
         assert route["Properties"]["AuthorizerId"] == {"Ref": authorizer_id}
         assert route["Properties"].get("AuthorizationScopes", []) == list(auth.scopes)
     assert authorizer["Properties"]["AuthorizerType"] == "JWT"
+
+
+def test_only_the_openapi_document_is_public():
+    assert [route.path for route in spec.ROUTES if not route.authorized] == ["/openapi.json"]
 
 
 def test_api_uses_lambda_proxy_payload_v2(template: Template) -> None:

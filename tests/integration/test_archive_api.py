@@ -23,7 +23,9 @@ from localaws.http_api import LocalHttpApi, LocalIssuer, serve
 from shared.contracts import Position
 from shared.customers import Address, Customer, shard_of
 from shared.invoicing.compose import compose_invoice
-from shared.invoicing.model import Invoice, Seller
+from shared.invoicing.documents import xml_key
+from shared.invoicing.model import Correction, Invoice, Seller
+from shared.invoicing.pdf import Attachment, render_invoice
 from shared.invoicing.run import run_id_for
 from shared.invoicing.service import document_key
 from shared.periods import Period
@@ -42,6 +44,7 @@ class Archive:
     issuer: LocalIssuer
     numbers: dict[str, list[str]]
     pdfs: dict[str, bytes]
+    xml: dict[str, bytes]
 
     def get(self, path: str, token: str | None, **params: str) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -87,35 +90,68 @@ def _invoice(customer: Customer, number: str, period: Period, seller: Seller) ->
     )
 
 
-def _seed(settings: Settings) -> tuple[dict[str, list[str]], dict[str, bytes]]:
-    """Alice gets three monthly invoices, Bob two, with numbers interleaved like a real run."""
+Seeded = tuple[dict[str, list[str]], dict[str, bytes], dict[str, bytes]]
+
+
+def _seed(settings: Settings) -> Seeded:
+    """Alice gets three monthly invoices, Bob two and a cancellation, numbers interleaved.
+
+    Alice's first e-invoice lies beside its PDF as XML of its own, her second is embedded in a
+    real PDF/A-3, her third PDF carries none.
+    """
     store = documents_store(settings)
     archive = document_archive(settings)
+    retain = datetime(2040, 1, 1, tzinfo=UTC)
     plan = [(ALICE, 1), (BOB, 1), (ALICE, 2), (BOB, 2), (ALICE, 3)]
     numbers: dict[str, list[str]] = {ALICE: [], BOB: []}
     pdfs: dict[str, bytes] = {}
+    xml: dict[str, bytes] = {}
     for sequence, (customer_id, month) in enumerate(plan, start=1):
         customer = _customer(customer_id)
         number = f"RE-2026-{sequence:08d}"
         invoice = _invoice(customer, number, Period(2026, month), settings.seller)
         key = document_key(customer_id, number)
         pdfs[number] = f"%PDF-1.7 {number} {customer_id}".encode()
-        assert archive.store_pdf(key, pdfs[number], retain_until=datetime(2040, 1, 1, tzinfo=UTC))
+        if sequence == 1:
+            xml[number] = f"<Invoice>{number}</Invoice>".encode()
+            assert archive.store_xml(xml_key(key), xml[number], retain_until=retain)
+        if sequence == 3:
+            xml[number] = f"<rsm:CrossIndustryInvoice>{number}</rsm:CrossIndustryInvoice>".encode()
+            attachment = Attachment("factur-x.xml", xml[number], "EN 16931")
+            pdfs[number] = render_invoice(invoice, attachment)
+        assert archive.store_pdf(key, pdfs[number], retain_until=retain)
         assert store.issue_invoice(invoice, shard=customer.shard, pdf_key=key)
         numbers[customer_id].append(number)
-    return numbers, pdfs
+
+    cancelled = _invoice(_customer(BOB), "ST-2026-00000001", Period(2026, 2), settings.seller)
+    correction = Correction(
+        refers_to="RE-2026-00000004", refers_to_date=cancelled.issue_date, reason="cancelled"
+    )
+    cancellation = cancelled.model_copy(
+        update={"document_type": "cancellation", "correction": correction}
+    )
+    key = document_key(BOB, cancellation.number)
+    assert archive.store_pdf(key, b"%PDF-1.7 cancellation", retain_until=retain)
+    assert store.issue_correction(cancellation, pdf_key=key)
+    numbers[BOB].append(cancellation.number)
+    return numbers, pdfs, xml
 
 
 @pytest.fixture(scope="module")
 def archive_api() -> Iterator[Archive]:
+    yield from served_archive()
+
+
+def served_archive() -> Iterator[Archive]:
+    """The seeded archive behind the local front end, for one module's tests."""
     if os.environ.get("BILLING_TEST_TARGET") == "localstack":
         pytest.skip(LOCALSTACK_CANNOT)
     with in_process() as _stack:
-        numbers, pdfs = _seed(Settings())
+        numbers, pdfs, xml = _seed(Settings())
         issuer = LocalIssuer.generate()
         server: LocalHttpApi = serve(0, lambda: client_factory()("lambda"), issuer)
         try:
-            yield Archive(server.url, issuer, numbers, pdfs)
+            yield Archive(server.url, issuer, numbers, pdfs, xml)
         finally:
             server.shutdown()
 
@@ -147,6 +183,7 @@ def test_the_default_page_lists_every_document_with_its_amount(archive_api: Arch
     documents = answer.json()["documents"]
     assert [doc["number"] for doc in documents] == list(reversed(archive_api.numbers[BOB]))
     assert {doc["gross"] for doc in documents} == {"5.94"}
+    assert [doc["document_type"] for doc in documents] == ["cancellation", "invoice", "invoice"]
     assert documents[0]["pdf"] == f"/documents/{documents[0]['number']}/pdf"
 
 
@@ -266,7 +303,163 @@ def test_a_cursor_into_another_customers_partition_reveals_nothing(archive_api: 
 def test_unknown_routes_get_api_gateways_404(archive_api: Archive):
     token = archive_api.as_customer(ALICE)
 
-    for path in ("/documents/", "/invoices", f"/documents/{archive_api.numbers[ALICE][0]}"):
+    number = archive_api.numbers[ALICE][0]
+    for path in ("/documents/", "/invoices", f"/documents/{number}/json", "/documents//pdf"):
         answer = archive_api.get(path, token)
         assert answer.status_code == 404, path
         assert answer.json() == {"message": "Not Found"}
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        pytest.param({"type": "cancellation"}, ["ST-2026-00000001"], id="cancellations"),
+        pytest.param({"type": "invoice"}, ["RE-2026-00000004", "RE-2026-00000002"], id="invoices"),
+        pytest.param(
+            {"type": "invoice,cancellation"},
+            ["ST-2026-00000001", "RE-2026-00000004", "RE-2026-00000002"],
+            id="both types",
+        ),
+        pytest.param(
+            {"from": "2026-03-01"}, ["ST-2026-00000001", "RE-2026-00000004"], id="from a day"
+        ),
+        pytest.param({"to": "2026-02-28"}, ["RE-2026-00000002"], id="up to a day"),
+        pytest.param(
+            {"from": "2026-03-01", "to": "2026-03-01", "type": "invoice"},
+            ["RE-2026-00000004"],
+            id="one day, one type",
+        ),
+        pytest.param({"type": "order"}, [], id="a type not issued yet"),
+    ],
+)
+def test_the_list_filters_by_type_and_issue_dates(
+    archive_api: Archive, params: dict[str, str], expected: list[str]
+):
+    answer = archive_api.get("/documents", archive_api.as_customer(BOB), **params)
+
+    assert answer.status_code == 200
+    assert [doc["number"] for doc in answer.json()["documents"]] == expected
+
+
+def test_a_filtered_list_pages_with_its_cursor(archive_api: Archive):
+    token = archive_api.as_customer(ALICE)
+    window = {"from": "2026-02-01", "to": "2026-03-31"}
+
+    first = archive_api.get("/documents", token, limit="1", **window).json()
+    second = archive_api.get(
+        "/documents", token, limit="1", cursor=first["next_cursor"], **window
+    ).json()
+
+    listed = [doc["number"] for doc in first["documents"] + second["documents"]]
+    assert listed == ["RE-2026-00000003", "RE-2026-00000001"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"type": "receipt"}, "type"),
+        ({"type": ""}, "type"),
+        ({"from": "2026-13-01"}, "from"),
+        ({"to": "yesterday"}, "to"),
+        ({"from": "2026-03-02", "to": "2026-03-01"}, "from"),
+    ],
+)
+def test_a_bad_filter_is_a_400_naming_the_field(
+    archive_api: Archive, params: dict[str, str], field: str
+):
+    answer = archive_api.get("/documents", archive_api.as_customer(ALICE), **params)
+
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "invalid_parameter"
+    assert answer.json()["error"]["message"].startswith(field + ":")
+
+
+def test_one_documents_metadata(archive_api: Archive):
+    number = archive_api.numbers[ALICE][1]
+
+    answer = archive_api.get(f"/documents/{number}", archive_api.as_customer(ALICE))
+
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "number": number,
+        "document_type": "invoice",
+        "issue_date": "2026-03-01",
+        "period": "2026-02",
+        "gross": "5.94",
+        "pdf": f"/documents/{number}/pdf",
+        "xml": f"/documents/{number}/xml",
+    }
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["xml archived beside the pdf", "xml in the pdf"])
+def test_the_einvoice_xml_of_an_own_document(archive_api: Archive, which: int):
+    number = archive_api.numbers[ALICE][which]
+
+    answer = archive_api.get(f"/documents/{number}/xml", archive_api.as_customer(ALICE))
+
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/xml")
+    assert f'filename="{number}.xml"' in answer.headers["content-disposition"]
+    assert answer.content == archive_api.xml[number]
+
+
+def test_a_pdf_without_an_einvoice_answers_404(archive_api: Archive):
+    number = archive_api.numbers[ALICE][2]
+
+    answer = archive_api.get(f"/documents/{number}/xml", archive_api.as_customer(ALICE))
+
+    assert answer.status_code == 404
+    assert answer.json()["error"] == {
+        "code": "not_found",
+        "message": "no e-invoice for this document",
+    }
+
+
+@pytest.mark.parametrize("suffix", ["", "/pdf", "/xml"])
+def test_another_customers_document_by_any_route_is_a_missing_one(
+    archive_api: Archive, suffix: str
+):
+    token = archive_api.as_customer(ALICE)
+
+    foreign = archive_api.get(f"/documents/{archive_api.numbers[BOB][0]}{suffix}", token)
+    missing = archive_api.get(f"/documents/RE-2026-99999999{suffix}", token)
+
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.content == missing.content
+
+
+def test_staff_read_any_customer_they_name_through_the_front_end(archive_api: Archive):
+    staff = archive_api.issuer.token("anna.schmidt", staff=True)
+    number = archive_api.numbers[BOB][0]
+
+    listed = archive_api.get("/documents", staff, customer=BOB)
+    xml_of_alice = archive_api.get(
+        f"/documents/{archive_api.numbers[ALICE][0]}/xml", staff, customer=ALICE
+    )
+    pdf = archive_api.get(f"/documents/{number}/pdf", staff, customer=BOB)
+
+    assert [doc["number"] for doc in listed.json()["documents"]] == list(
+        reversed(archive_api.numbers[BOB])
+    )
+    assert xml_of_alice.content == archive_api.xml[archive_api.numbers[ALICE][0]]
+    assert pdf.status_code == 302
+
+
+def test_a_customer_token_cannot_use_the_customer_parameter(archive_api: Archive):
+    token = archive_api.as_customer(ALICE)
+
+    foreign = archive_api.get("/documents", token, customer=BOB)
+    own = archive_api.get("/documents", token, customer=ALICE)
+
+    assert foreign.status_code == own.status_code == 403
+    assert foreign.content == own.content
+    assert BOB not in foreign.text
+
+
+@pytest.mark.parametrize("token", [None, "not-a-jwt"], ids=["no token", "garbage token"])
+def test_the_openapi_document_needs_no_token(archive_api: Archive, token: str | None):
+    answer = archive_api.get("/openapi.json", token)
+
+    assert answer.status_code == 200
+    paths = answer.json()["paths"]
+    assert {"/documents", "/documents/{number}/xml", "/openapi.json"} <= set(paths)

@@ -24,7 +24,13 @@ from shared.invoicing.model import Invoice, Seller
 from shared.invoicing.numbering import NumberBlock, format_number
 from shared.invoicing.run import RateTotal, ShardResult
 from shared.periods import Period
-from shared.ports import BilledMarker, DocumentPage, DocumentSummary, ShardSnapshot
+from shared.ports import (
+    BilledMarker,
+    DocumentPage,
+    DocumentQuery,
+    DocumentSummary,
+    ShardSnapshot,
+)
 from shared.tax import TaxCategory
 
 
@@ -164,7 +170,12 @@ class FakeDocuments:
         return _marker(taken.invoice) if isinstance(taken, Issued) else None
 
     def customer_documents(
-        self, customer_id: str, *, limit: int, cursor: str | None
+        self,
+        customer_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        query: DocumentQuery | None = None,
     ) -> DocumentPage:
         ours = sorted(
             (place, taken)
@@ -251,9 +262,14 @@ class FailingOnce:
         return self.inner.issued_marker(customer_id, issue_date, number)
 
     def customer_documents(
-        self, customer_id: str, *, limit: int, cursor: str | None
+        self,
+        customer_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        query: DocumentQuery | None = None,
     ) -> DocumentPage:
-        return self.inner.customer_documents(customer_id, limit=limit, cursor=cursor)
+        return self.inner.customer_documents(customer_id, limit=limit, cursor=cursor, query=query)
 
     def find_by_number(self, number: str) -> DocumentSummary | None:
         return self.inner.find_by_number(number)
@@ -279,6 +295,9 @@ class FakeArchive:
 
     def read(self, key: str) -> bytes:
         return self.objects[key]
+
+    def read_if_present(self, key: str) -> bytes | None:
+        return self.objects.get(key)
 
     def download_url(self, key: str, *, expires_in: int) -> str:
         return f"https://archive.invalid/{key}?expires={expires_in}"

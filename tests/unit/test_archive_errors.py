@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import ModuleType
@@ -20,7 +22,8 @@ from functions.archive_api.errors import (
 )
 from infra import spec
 from localaws.http_api import IncomingRequest, build_event, match_route
-from shared.ports import DocumentPage, DocumentSummary
+from shared.archive import reader_from_claims
+from shared.ports import DocumentPage, DocumentQuery, DocumentSummary
 
 ALICE = "C0000001"
 BOB = "C0000002"
@@ -51,10 +54,17 @@ class FakeDocuments:
     documents: list[DocumentSummary]
     failure: Exception | None = None
     lookups: list[str] = field(default_factory=list)
+    queries: list[DocumentQuery | None] = field(default_factory=list)
 
     def customer_documents(
-        self, customer_id: str, *, limit: int, cursor: str | None
+        self,
+        customer_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        query: DocumentQuery | None = None,
     ) -> DocumentPage:
+        self.queries.append(query)
         if self.failure:
             raise self.failure
         mine = sorted(
@@ -155,6 +165,7 @@ def test_a_subclass_is_answered_like_its_parent():
 
 def test_the_handler_reads_the_claim_the_authorizer_is_configured_for(api: Api):
     assert api.module.CUSTOMER_CLAIM == spec.JWT_CUSTOMER_CLAIM
+    assert api.module.ROLE_CLAIM == spec.JWT_ROLE_CLAIM
 
 
 # --- the handler ---
@@ -190,6 +201,7 @@ def test_the_list_holds_only_the_signed_in_customers_documents_newest_first(api:
         "period": "2026-03",
         "gross": "11.90",
         "pdf": "/documents/RE-2026-00000005/pdf",
+        "xml": "/documents/RE-2026-00000005/xml",
     }
     assert body["next_cursor"] == "2"
 
@@ -248,3 +260,143 @@ def test_an_unexpected_failure_is_a_500_that_tells_nothing_inside(api: Api):
         "message": "the request could not be served",
     }
     assert "fire" not in answer["body"]
+
+
+# --- staff ---
+
+STAFF = {"sub": "anna.schmidt", "billing_role": "staff"}
+
+
+@pytest.fixture
+def log_lines(api: Api) -> Iterator[list[dict[str, Any]]]:
+    """The archive API's JSON log lines of one test."""
+    handler = api.module.logger.registered_handler
+    buffer = io.StringIO()
+    previous = handler.setStream(buffer)
+    lines: list[dict[str, Any]] = []
+    yield lines
+    handler.setStream(previous)
+
+
+def _read_lines(api: Api, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    buffer = api.module.logger.registered_handler.stream
+    lines.extend(json.loads(line) for line in buffer.getvalue().splitlines() if line.strip())
+    return lines
+
+
+def test_staff_list_the_customer_they_name(api: Api):
+    answer = api.call(f"/documents?customer={BOB}", STAFF)
+
+    assert answer["statusCode"] == 200
+    assert [doc["number"] for doc in json.loads(answer["body"])["documents"]] == [
+        "RE-2026-00000002"
+    ]
+
+
+def test_every_staff_read_is_logged_with_staff_customer_and_what(
+    api: Api, log_lines: list[dict[str, Any]]
+):
+    api.call(f"/documents?customer={BOB}", STAFF)
+    api.call(f"/documents/RE-2026-00000002/pdf?customer={BOB}", STAFF)
+
+    reads = [line for line in _read_lines(api, log_lines) if line["message"] == "staff read"]
+    assert [(line["staff_id"], line["customer_id"], line["what"]) for line in reads] == [
+        ("anna.schmidt", BOB, "GET /documents"),
+        ("anna.schmidt", BOB, "GET /documents/{number}/pdf"),
+    ]
+    assert reads[1]["path"] == "/documents/RE-2026-00000002/pdf"
+    assert reads[0]["level"] == "INFO"
+
+
+def test_a_customers_own_read_is_no_staff_read(api: Api, log_lines: list[dict[str, Any]]):
+    api.call("/documents")
+
+    assert not [line for line in _read_lines(api, log_lines) if "staff_id" in line]
+
+
+def test_staff_read_a_document_only_under_its_customer(api: Api):
+    own = api.call(f"/documents/RE-2026-00000002?customer={BOB}", STAFF)
+    elsewhere = api.call(f"/documents/RE-2026-00000002?customer={ALICE}", STAFF)
+
+    assert own["statusCode"] == 200
+    assert elsewhere["statusCode"] == 404
+
+
+@pytest.mark.parametrize("target", ["/documents", "/documents?customer=bob", "/documents/X-1"])
+def test_staff_without_a_valid_customer_get_a_400(api: Api, target: str):
+    answer = api.call(target, STAFF)
+
+    assert answer["statusCode"] == 400
+    assert _error(answer)["message"].startswith("customer:")
+    assert api.documents.lookups == []
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        f"/documents?customer={BOB}",
+        f"/documents?customer={ALICE}",
+        "/documents?customer=C9999999",
+        "/documents?customer=",
+        f"/documents/RE-2026-00000002?customer={BOB}",
+        f"/documents/RE-2026-00000002/pdf?customer={BOB}",
+        f"/documents/RE-2026-00000002/xml?customer={BOB}",
+        f"/documents/RE-2026-00000099/xml?customer={BOB}",
+    ],
+)
+def test_a_customer_naming_a_customer_is_refused_alike_whoever_it_is(api: Api, target: str):
+    answer = api.call(target, {"sub": ALICE, "billing_role": "customer"})
+
+    assert answer["statusCode"] == 403
+    assert _error(answer) == {
+        "code": "forbidden",
+        "message": "customers read only their own documents",
+    }
+    assert api.documents.lookups == []
+    assert api.documents.queries == []
+    assert api.files.granted == []
+
+
+def test_a_staff_role_claim_on_a_customer_id_is_still_staff_only_with_the_role():
+    claims = {"sub": ALICE, "billing_role": "Staff"}
+    reader = reader_from_claims(claims, subject_claim="sub", role_claim="billing_role")
+
+    assert reader is not None
+    assert not reader.staff
+
+
+# --- the OpenAPI document ---
+
+
+def test_the_openapi_document_is_served_without_claims(api: Api):
+    request = IncomingRequest(method="GET", target="/openapi.json")
+    match = match_route("GET", request.raw_path)
+    assert match is not None
+    event = build_event(request, match, None, request_id="req-1")
+
+    answer = api.module.handle(event, Context())
+
+    assert answer["statusCode"] == 200
+    document = json.loads(answer["body"])
+    assert document["openapi"].startswith("3.")
+    assert document["components"]["securitySchemes"]["customerJwt"]["scheme"] == "bearer"
+
+
+def test_every_archive_route_of_the_spec_is_in_the_openapi_document(api: Api):
+    paths = json.loads(api.module.openapi_json())["paths"]
+
+    for route in spec.ROUTES:
+        if route.api == "archive":
+            assert route.method.lower() in paths.get(route.path, {}), route.path
+            needs_jwt = bool(paths[route.path][route.method.lower()].get("security"))
+            assert needs_jwt == route.authorized, route.path
+
+
+def test_the_openapi_document_names_the_query_parameters(api: Api):
+    paths = json.loads(api.module.openapi_json())["paths"]
+
+    listed = {parameter["name"] for parameter in paths["/documents"]["get"]["parameters"]}
+    one = {parameter["name"] for parameter in paths["/documents/{number}/xml"]["get"]["parameters"]}
+
+    assert listed == {"customer", "type", "from", "to", "limit", "cursor"}
+    assert one == {"number", "customer"}

@@ -83,7 +83,7 @@ def test_the_pdf_route_matches_and_names_its_path_parameter():
         ("GET", "/documents/"),
         ("GET", "/documents/a/b/pdf"),
         ("GET", "/documents//pdf"),
-        ("GET", f"/documents/{NUMBER}"),
+        ("GET", f"/documents/{NUMBER}/json"),
         ("GET", "/"),
     ],
 )
@@ -457,3 +457,14 @@ def test_a_failing_function_is_api_gateways_500(issuer: LocalIssuer):
 
     assert answer.status == 500
     assert json.loads(answer.body) == {"message": "Internal Server Error"}
+
+
+def test_a_public_route_gets_an_event_without_authorizer():
+    request = IncomingRequest(method="GET", target="/openapi.json")
+    match = match_route("GET", request.raw_path)
+    assert match is not None
+    assert not match.route.authorized
+
+    event = build_event(request, match, None, request_id="r")
+
+    assert "authorizer" not in event["requestContext"]

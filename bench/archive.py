@@ -1,0 +1,168 @@
+"""The archive API under load: customers listing and fetching at once through the front end.
+
+Each simulated customer has their own token and sends a bounded number of requests (list a
+page, read one document's metadata, ask for its PDF link) over loopback to the local HTTP
+front end, which invokes the real handler on the embedded AWS. The baseline is the bare
+emulator query the list makes, timed without HTTP, Lambda or handler.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import requests
+
+from shared.contracts import Position
+from shared.customers import Address, Customer, shard_of
+from shared.invoicing.compose import compose_invoice
+from shared.invoicing.model import Invoice, Seller, document_key
+from shared.invoicing.run import run_id_for
+from shared.periods import Period
+from shared.ports import DocumentArchive, DocumentStore
+
+DOCUMENTS_PER_CUSTOMER = 12
+PAGE_SIZE = "10"
+RETAIN_UNTIL = datetime(2040, 1, 1, tzinfo=UTC)
+
+
+def _customer(customer_id: str) -> Customer:
+    return Customer(
+        customer_id=customer_id,
+        name="Kunde " + customer_id,
+        email=customer_id.lower() + "@example.org",
+        address=Address(street="Weg 1", postal_code="20095", city="Hamburg", country="DE"),
+        shard=shard_of(customer_id, 16),
+    )
+
+
+def _invoice(customer: Customer, number: str, period: Period, seller: Seller) -> Invoice:
+    position = Position(
+        position_id="P1",
+        customer_id=customer.customer_id,
+        contract_id="K1",
+        product_id="HOST-S",
+        description="Webhosting S",
+        quantity=1,
+        unit_net=Decimal("4.99"),
+        start=date(2024, 1, 1),
+    )
+    draft = compose_invoice(customer, [position], period)
+    if draft is None:
+        raise SystemExit("the bench position bills nothing")
+    issued = period.end + timedelta(days=1)
+    return Invoice(
+        number=number,
+        run_id=run_id_for(period),
+        issue_date=issued,
+        due_date=issued + timedelta(days=14),
+        seller=seller,
+        draft=draft,
+    )
+
+
+def seed(
+    store: DocumentStore, files: DocumentArchive, seller: Seller, customers: int
+) -> dict[str, list[str]]:
+    """Each customer gets a year of monthly invoices; their numbers, by customer."""
+    numbers: dict[str, list[str]] = {}
+    sequence = 0
+    for index in range(customers):
+        customer = _customer(f"C{index + 1:07d}")
+        numbers[customer.customer_id] = []
+        for month in range(DOCUMENTS_PER_CUSTOMER):
+            sequence += 1
+            number = f"RE-2025-{sequence:08d}"
+            invoice = _invoice(customer, number, Period(2025, month + 1), seller)
+            key = document_key(customer.customer_id, number)
+            files.store_pdf(key, b"%PDF-1.7 bench " + number.encode(), retain_until=RETAIN_UNTIL)
+            store.issue_invoice(invoice, shard=customer.shard, pdf_key=key)
+            numbers[customer.customer_id].append(number)
+    return numbers
+
+
+def _customer_session(url: str, token: str, numbers: list[str], requests_each: int) -> list[float]:
+    """One customer's requests in turn; the latency of each in seconds."""
+    latencies: list[float] = []
+    headers = {"Authorization": "Bearer " + token}
+    with requests.Session() as session:
+        # The in-process Lambda runtime swaps os.environ while it runs a handler; a session that
+        # read proxy settings from the environment would race with it.
+        session.trust_env = False
+        for index in range(requests_each):
+            number = numbers[index % len(numbers)]
+            target = (
+                url + "/documents?limit=" + PAGE_SIZE,
+                url + "/documents/" + number,
+                url + "/documents/" + number + "/pdf",
+            )[index % 3]
+            started = time.perf_counter()
+            answer = session.get(target, headers=headers, allow_redirects=False, timeout=30)
+            latencies.append(time.perf_counter() - started)
+            if answer.status_code not in {200, 302}:
+                raise SystemExit(f"{target} answered {answer.status_code}")
+    return latencies
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def archive_load(customers: int, requests_each: int) -> list[Any]:
+    from bench.__main__ import Figure
+    from localaws import embedded
+    from localaws.http_api import LocalIssuer, serve
+    from shared.settings import Settings
+    from shared.wiring import document_archive, documents_store
+
+    with embedded.in_process({"BILLING_SHARD_COUNT": "16"}):
+        settings = Settings()
+        store = documents_store(settings)
+        numbers = seed(store, document_archive(settings), settings.seller, customers)
+        baseline = _bare_queries(store, list(numbers))
+
+        issuer = LocalIssuer.generate()
+        server = serve(0, lambda: embedded.client_factory()("lambda"), issuer)
+        try:
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=customers) as pool:
+                sessions = [
+                    pool.submit(
+                        _customer_session,
+                        server.url,
+                        issuer.token(customer_id),
+                        own,
+                        requests_each,
+                    )
+                    for customer_id, own in numbers.items()
+                ]
+                latencies = [latency for session in sessions for latency in session.result()]
+            wall = time.perf_counter() - started
+        finally:
+            server.shutdown()
+
+    return [
+        Figure(
+            "archive: requests/s, " + str(customers) + " customers",
+            round(len(latencies) / wall, 1),
+            "/s",
+        ),
+        Figure("archive: p50", round(_percentile(latencies, 0.50) * 1000, 2), "ms"),
+        Figure("archive: p99", round(_percentile(latencies, 0.99) * 1000, 2), "ms"),
+        Figure("archive: bare emulator list query p50", round(baseline * 1000, 2), "ms"),
+    ]
+
+
+def _bare_queries(store: DocumentStore, customer_ids: list[str]) -> float:
+    """The median time of the list's one DynamoDB query, straight on the emulator."""
+    times = []
+    for customer_id in customer_ids * 5:
+        started = time.perf_counter()
+        store.customer_documents(customer_id, limit=int(PAGE_SIZE), cursor=None)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
