@@ -14,9 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import requests
+from botocore.client import BaseClient
 
 from localaws.embedded import client_factory, in_process
 from localaws.http_api import LocalHttpApi, LocalIssuer, serve
@@ -463,3 +465,33 @@ def test_the_openapi_document_needs_no_token(archive_api: Archive, token: str | 
     assert answer.status_code == 200
     paths = answer.json()["paths"]
     assert {"/documents", "/documents/{number}/xml", "/openapi.json"} <= set(paths)
+
+
+def test_a_filtered_page_is_one_dynamodb_query(
+    archive_api: Archive, monkeypatch: pytest.MonkeyPatch
+):
+    operations: list[str] = []
+    original = BaseClient._make_api_call
+
+    def counted(client: Any, operation: str, params: Any) -> Any:
+        operations.append(operation)
+        return original(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+    token = archive_api.as_customer(BOB)
+
+    first = archive_api.get("/documents", token, limit="1", type="invoice", to="2026-03-31")
+    queries_first = operations.count("Query")
+    archive_api.get(
+        "/documents",
+        token,
+        limit="1",
+        type="invoice",
+        to="2026-03-31",
+        cursor=first.json()["next_cursor"],
+    )
+
+    assert first.status_code == 200
+    assert queries_first == 1
+    assert operations.count("Query") == 2
+    assert "Scan" not in operations
