@@ -31,7 +31,8 @@ _BASE_ENVIRONMENT = {
 
 def client_factory(endpoint_url: str | None = None) -> Any:
     def make(service: str) -> Any:
-        return boto3.client(service, region_name=REGION, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+        client: Any = boto3.client  # the stubs know no client for a service named at run time
+        return client(service, region_name=REGION, endpoint_url=endpoint_url)
 
     return make
 
@@ -42,7 +43,8 @@ def in_process(settings: dict[str, str] | None = None) -> Iterator[LocalStack]:
     from moto import mock_aws
 
     clean = {key: "" for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE") if key in os.environ}
-    with environment(_BASE_ENVIRONMENT), _without(clean), mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
+    mocked: Any = mock_aws(config=MOTO_CONFIG)  # type: ignore[call-overload]
+    with environment(_BASE_ENVIRONMENT), _without(clean), mocked:
         lambda_runtime.install()
         moto_speedups.install()
         atomic_writes.install()

@@ -40,10 +40,28 @@ from moto.sqs.models import Message, Queue, SQSBackend
 
 from localaws.lambda_runtime import check_moto_version
 
-_originals: dict[str, Any] = {}
+# What moto had under each replaced attribute, as found in the owning class's __dict__.
+_originals: dict[tuple[type, str], Any] = {}
 _sending = threading.local()
 _querying = threading.local()
 _url_modules: dict[str | None, ModuleType] = {}
+_QUERY_SIGNATURE = inspect.signature(Table.query)
+
+
+def _original(owner: type, name: str) -> Any:
+    return _originals[owner, name]
+
+
+def _replacements() -> list[tuple[type, str, Any]]:
+    return [
+        (S3Backend, "_url_module", property(_s3_url_module)),
+        (Queue, "attributes", property(_queue_attributes)),
+        (SQSBackend, "send_message", _flagged(SQSBackend.send_message, active=True)),
+        (Queue, "add_message", _flagged(Queue.add_message, active=False)),
+        (SQSBackend, "is_message_valid_based_on_retention_period", _within_retention),
+        (Table, "query", _partition_query),
+        (Table, "all_items", _all_items),
+    ]
 
 
 def install() -> None:
@@ -51,33 +69,15 @@ def install() -> None:
     if _originals:
         return
 
-    _originals["s3_url_module"] = S3Backend.__dict__["_url_module"]
-    _originals["queue_attributes"] = Queue.__dict__["attributes"]
-    _originals["send_message"] = SQSBackend.send_message
-    _originals["add_message"] = Queue.add_message
-    _originals["retention"] = SQSBackend.is_message_valid_based_on_retention_period
-    _originals["query"] = Table.query
-    _originals["all_items"] = Table.all_items
-    S3Backend._url_module = property(_s3_url_module)  # type: ignore[assignment,method-assign]
-    Queue.attributes = property(_queue_attributes)  # type: ignore[assignment,method-assign]
-    SQSBackend.send_message = _flagged(_originals["send_message"], active=True)  # type: ignore[method-assign]
-    Queue.add_message = _flagged(_originals["add_message"], active=False)  # type: ignore[method-assign]
-    SQSBackend.is_message_valid_based_on_retention_period = _within_retention  # type: ignore[method-assign,assignment]
-    Table.query = _partition_query  # type: ignore[method-assign,assignment]
-    Table.all_items = _all_items  # type: ignore[method-assign,assignment]
+    for owner, name, replacement in _replacements():
+        _originals[owner, name] = owner.__dict__[name]
+        setattr(owner, name, replacement)
 
 
 def uninstall() -> None:
-    if not _originals:
-        return
-
-    S3Backend._url_module = _originals.pop("s3_url_module")  # type: ignore[method-assign]
-    Queue.attributes = _originals.pop("queue_attributes")  # type: ignore[method-assign]
-    SQSBackend.send_message = _originals.pop("send_message")  # type: ignore[method-assign]
-    Queue.add_message = _originals.pop("add_message")  # type: ignore[method-assign]
-    SQSBackend.is_message_valid_based_on_retention_period = _originals.pop("retention")  # type: ignore[method-assign]
-    Table.query = _originals.pop("query")  # type: ignore[method-assign]
-    Table.all_items = _originals.pop("all_items")  # type: ignore[method-assign]
+    for (owner, name), original in list(_originals.items()):
+        setattr(owner, name, original)
+    _originals.clear()
 
 
 def is_installed() -> bool:
@@ -96,7 +96,7 @@ def _s3_url_module(_backend: S3Backend) -> ModuleType:
 
 def _queue_attributes(queue: Queue) -> dict[str, Any]:
     if not getattr(_sending, "active", False):
-        full: dict[str, Any] = _originals["queue_attributes"].fget(queue)
+        full: dict[str, Any] = _original(Queue, "attributes").fget(queue)
         return full
     if not queue.fifo_queue:
         return {}
@@ -105,15 +105,16 @@ def _queue_attributes(queue: Queue) -> dict[str, Any]:
 
 
 def _within_retention(backend: SQSBackend, queue_name: str, message: Message) -> bool:
-    retention_seconds = int(backend.get_queue(queue_name).message_retention_period)  # type: ignore[attr-defined]
+    queue: Any = backend.get_queue(queue_name)
+    retention_seconds = int(queue.message_retention_period)
     sent_seconds = int(message.sent_timestamp or 0) / 1000
     return retention_seconds + sent_seconds > unix_time()
 
 
 def _partition_query(table: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
     """A query of the table's own key: ``all_items`` of this thread sees the partition alone."""
-    query = _originals["query"]
-    arguments = inspect.signature(query).bind(table, hash_key, *args, **kwargs).arguments
+    query = _original(Table, "query")
+    arguments = _QUERY_SIGNATURE.bind(table, hash_key, *args, **kwargs).arguments
     if arguments.get("index_name") or hash_key is None:
         return query(table, hash_key, *args, **kwargs)
 
@@ -128,7 +129,7 @@ def _partition_query(table: Table, hash_key: Any, *args: Any, **kwargs: Any) -> 
 def _all_items(table: Table) -> list[Any]:
     hint = getattr(_querying, "partition", None)
     if hint is None or hint[0] is not table:
-        items: list[Any] = _originals["all_items"](table)
+        items: list[Any] = _original(Table, "all_items")(table)
         return items
 
     partition = table.items.get(hint[1])

@@ -5,10 +5,10 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from functions.http_errors import ErrorBody, answer_of, error_response, register_fallbacks
 from shared.archive import ArchiveRequestError, InvalidQueryError, NotPermittedError
 
 logger = Logger(service="archive_api", child=True)
@@ -32,8 +32,6 @@ class DocumentNotFoundError(ArchiveApiError):
     """No such document for the signed-in customer, whether or not another customer has one."""
 
 
-ErrorBody = dict[str, dict[str, str]]
-
 RefusedRequest = ArchiveApiError | ArchiveRequestError
 
 _ANSWERS: dict[type[Exception], tuple[HTTPStatus, str]] = {
@@ -47,16 +45,8 @@ _ANSWERS: dict[type[Exception], tuple[HTTPStatus, str]] = {
 }
 
 
-def error_response(status: HTTPStatus, code: str, message: str) -> Response[ErrorBody]:
-    return Response(
-        status_code=status.value,
-        content_type=content_types.APPLICATION_JSON,
-        body={"error": {"code": code, "message": message}},
-    )
-
-
 def answer_for(error: RefusedRequest) -> Response[ErrorBody]:
-    status, code = next(_ANSWERS[kind] for kind in type(error).__mro__ if kind in _ANSWERS)
+    status, code = answer_of(error, _ANSWERS)
     message = str(error)
     if isinstance(error, InvalidParameterError | InvalidQueryError):
         message = f"{error.field}: {message}"
@@ -67,8 +57,7 @@ def register(app: APIGatewayHttpResolver) -> None:
     """Install the error answers on the resolver."""
     app.exception_handler([ArchiveApiError, ArchiveRequestError])(answer_for)
     app.exception_handler(RequestValidationError)(_invalid_request)
-    app.not_found(_no_route)
-    app.exception_handler(Exception)(_unexpected)
+    register_fallbacks(app, logger)
 
 
 def _invalid_request(error: RequestValidationError) -> Response[ErrorBody]:
@@ -77,15 +66,4 @@ def _invalid_request(error: RequestValidationError) -> Response[ErrorBody]:
     field = names[0] if names else "request"
     return error_response(
         HTTPStatus.BAD_REQUEST, "invalid_parameter", field + ": must be given once, as text"
-    )
-
-
-def _no_route(_: NotFoundError) -> Response[ErrorBody]:
-    return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such resource")
-
-
-def _unexpected(error: Exception) -> Response[ErrorBody]:
-    logger.error("request failed", exc_info=error, extra={"error_type": type(error).__name__})
-    return error_response(
-        HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "the request could not be served"
     )

@@ -119,6 +119,6 @@ def _change_key(caller: Caller, request_hash: str) -> str:
 
 
 def _contract_answer(order: StoredOrder, contract_id: str) -> dict[str, Any]:
-    receipt = order.receipt()
-    contracts = [c for c in receipt["contracts"] if c["contract_id"] == contract_id]  # type: ignore[attr-defined]
+    receipt: dict[str, Any] = order.receipt()
+    contracts = [c for c in receipt["contracts"] if c["contract_id"] == contract_id]
     return {"order_id": order.order_id, "status": order.status, "contract": contracts[0]}

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
 
+from functions.http_errors import ErrorBody, answer_of, error_response, register_fallbacks
 from shared.orders.errors import (
     ChangeRefusedError,
     ConcurrentChangeError,
@@ -29,7 +28,7 @@ from shared.orders.errors import (
 
 logger = Logger(service="order_intake", child=True)
 
-ANSWERS: dict[type[OrderError], tuple[HTTPStatus, str]] = {
+ANSWERS: dict[type[Exception], tuple[HTTPStatus, str]] = {
     OrderError: (HTTPStatus.BAD_REQUEST, "bad_request"),
     RequestTooLargeError: (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request_too_large"),
     MalformedRequestError: (HTTPStatus.BAD_REQUEST, "malformed_request"),
@@ -42,24 +41,9 @@ ANSWERS: dict[type[OrderError], tuple[HTTPStatus, str]] = {
     ContractNotFoundError: (HTTPStatus.NOT_FOUND, "contract_not_found"),
 }
 
-ErrorBody = dict[str, dict[str, Any]]
-
-
-def error_response(
-    status: HTTPStatus, code: str, message: str, problems: tuple[Problem, ...] = ()
-) -> Response[ErrorBody]:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if problems:
-        error["fields"] = [problem.as_dict() for problem in problems]
-    return Response(
-        status_code=status.value,
-        content_type=content_types.APPLICATION_JSON,
-        body={"error": error},
-    )
-
 
 def status_of(error: OrderError) -> tuple[HTTPStatus, str]:
-    return next(ANSWERS[kind] for kind in type(error).__mro__ if kind in ANSWERS)
+    return answer_of(error, ANSWERS)
 
 
 def answer_for(error: OrderError) -> Response[ErrorBody]:
@@ -68,7 +52,7 @@ def answer_for(error: OrderError) -> Response[ErrorBody]:
         "order request refused",
         extra={"status": status.value, "code": code, "fields": [p.field for p in error.problems]},
     )
-    return error_response(status, code, str(error), error.problems)
+    return error_response(status, code, str(error), [p.as_dict() for p in error.problems])
 
 
 def register(app: APIGatewayHttpResolver) -> None:
@@ -76,8 +60,7 @@ def register(app: APIGatewayHttpResolver) -> None:
     app.exception_handler(OrderError)(answer_for)
     app.exception_handler(IdempotencyValidationError)(_reused)
     app.exception_handler(IdempotencyAlreadyInProgressError)(_in_progress)
-    app.not_found(_no_route)
-    app.exception_handler(Exception)(_unexpected)
+    register_fallbacks(app, logger)
 
 
 def _reused(_: IdempotencyValidationError) -> Response[ErrorBody]:
@@ -90,15 +73,4 @@ def _reused(_: IdempotencyValidationError) -> Response[ErrorBody]:
 def _in_progress(_: IdempotencyAlreadyInProgressError) -> Response[ErrorBody]:
     return error_response(
         HTTPStatus.CONFLICT, "in_progress", "a request with this idempotency key is still running"
-    )
-
-
-def _no_route(_: NotFoundError) -> Response[ErrorBody]:
-    return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such resource")
-
-
-def _unexpected(error: Exception) -> Response[ErrorBody]:
-    logger.error("request failed", exc_info=error, extra={"error_type": type(error).__name__})
-    return error_response(
-        HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "the request could not be served"
     )
