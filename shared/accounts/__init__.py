@@ -1,0 +1,1 @@
+"""The customer account: an open-item ledger of immutable postings."""
