@@ -183,6 +183,10 @@ DOCUMENTS = TableSpec(
             Key("customer_id"),
             attributes=("run_id", "number", "net", "vat", "gross", "by_rate"),
         ),
+        # Postings by booking day (the DATEV export), sparse: documents lack the key. The key is
+        # "<day>#<bucket>" over shared.storage.ledger.BOOKING_BUCKETS, so a day's million
+        # postings spread over that many partitions; one more write unit per posting.
+        IndexSpec("by-booking-day", Key("booking_day"), Key("sk"), attributes=("posting",)),
     ),
 )
 CONTROL = TableSpec(
