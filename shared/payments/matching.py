@@ -24,6 +24,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
+from pydantic import BaseModel, ConfigDict
+
 from shared.accounts.model import Account, OpenItem, Posting, PostingKind, account_of
 from shared.money import ZERO, total
 from shared.payments.collections import (
@@ -64,17 +66,23 @@ class MatchPolicy:
     own_ibans: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Revocation:
+class Revocation(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     customer_id: str
     mandate_reference: str
     reason: str
     on: date
 
 
-@dataclass(frozen=True)
-class Decision:
-    """What one bank transaction comes to: postings by a rule, or the reason it did not match."""
+class Decision(BaseModel):
+    """What one bank transaction comes to: postings by a rule, or the reason it did not match.
+
+    Stored once per transaction before its postings are written, so that a re-run applies the
+    same decision instead of matching again against accounts that already show it.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     transaction: BankTransaction
     rule: MatchRule | None
@@ -82,6 +90,9 @@ class Decision:
     reason: str | None = None
     revocations: tuple[Revocation, ...] = ()
     notes: tuple[str, ...] = ()
+    # Who decided: the import, or the person who assigned it by hand ("manual:<who>").
+    decided_by: str = "import"
+    statement_id: str | None = None
 
     @property
     def matched(self) -> bool:
@@ -417,7 +428,12 @@ def _revocation(
         return (), ()
     if not transaction.mandate_id:
         return (), (f"return reason {reason} ends the mandate, but the entry names none",)
-    revocation = Revocation(customer_id, transaction.mandate_id, reason, transaction.booking_date)
+    revocation = Revocation(
+        customer_id=customer_id,
+        mandate_reference=transaction.mandate_id,
+        reason=reason,
+        on=transaction.booking_date,
+    )
     return (revocation,), ()
 
 
@@ -488,3 +504,45 @@ def _mentions(transaction: BankTransaction, policy: MatchPolicy) -> tuple[Number
     structured = _structured_mention(transaction, policy)
     text = invoice_mentions(transaction.remittance, policy.invoice_prefixes)
     return ((structured,) if structured else ()) + text
+
+
+class AssignmentError(ValueError):
+    """A transaction that cannot be assigned as asked, with the reason in words."""
+
+
+def assign_by_hand(
+    transaction: BankTransaction, account: Account, *, invoice: str | None, who: str
+) -> Decision:
+    """What a person decides for a transaction left unmatched.
+
+    Money received settles the invoice named (else the customer's open items, oldest due first)
+    and leaves the rest as credit. Money gone out reopens the invoice named as a returned debit,
+    or, with no invoice, is a refund of the customer's credit.
+    """
+    if transaction.currency != CURRENCY:
+        raise AssignmentError(f"currency {transaction.currency}: only EUR is posted")
+    item = account.item(invoice) if invoice else None
+    if invoice and item is None:
+        raise AssignmentError(f"{account.customer_id} has no invoice {invoice}")
+    if transaction.amount > ZERO:
+        items = [item] if item else sorted(account.open_items(), key=_due_first)
+        postings = settle(transaction, account.customer_id, items, transaction.amount)
+    else:
+        postings = (_outgoing_by_hand(transaction, account.customer_id, item),)
+    return Decision(
+        transaction=transaction, rule="manual", postings=postings, decided_by=f"manual:{who}"
+    )
+
+
+def _due_first(item: OpenItem) -> tuple[date, str]:
+    return (item.due_on or item.opened_on, item.item)
+
+
+def _outgoing_by_hand(
+    transaction: BankTransaction, customer_id: str, item: OpenItem | None
+) -> Posting:
+    amount = abs(transaction.amount)
+    if item is None:
+        return _posting(transaction, customer_id, "refund", amount, None, role="refund")
+    returned = _posting(transaction, customer_id, "debit_return", amount, item, role="return")
+    return returned.model_copy(update={"reason": transaction.return_reason or "returned"})

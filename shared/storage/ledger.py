@@ -185,7 +185,12 @@ class DynamoLedger:
 
 
 def batch_get(
-    client: Any, table: str, keys: Iterable[tuple[str, str]], *, projection: str | None
+    client: Any,
+    table: str,
+    keys: Iterable[tuple[str, str]],
+    *,
+    projection: str | None,
+    names: dict[str, str] | None = None,
 ) -> list[Item]:
     """Up to 100 items by (pk, sk), retrying what DynamoDB left unprocessed."""
     request: dict[str, Any] = {
@@ -194,6 +199,8 @@ def batch_get(
     }
     if projection:
         request["ProjectionExpression"] = projection
+    if names:
+        request["ExpressionAttributeNames"] = names
     pending: dict[str, Any] = {table: request}
     found: list[Item] = []
     while pending:

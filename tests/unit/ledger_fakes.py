@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import date
 
 from shared.accounts.model import Account, Posting, account_of
@@ -21,6 +21,9 @@ class MemoryLedger:
     def account(self, customer_id: str) -> Account:
         mine = (p for p in self.postings.values() if p.customer_id == customer_id)
         return account_of(customer_id, mine)
+
+    def accounts(self, customer_ids: Collection[str]) -> dict[str, Account]:
+        return {customer_id: self.account(customer_id) for customer_id in set(customer_ids)}
 
     def postings_between(self, first: date, last: date) -> Iterator[Posting]:
         booked = (p for p in self.postings.values() if first <= p.booked_on <= last)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
-from datetime import date, timedelta
+from collections.abc import Collection, Iterable, Sequence
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from shared.accounts.model import Posting
 from shared.payments.collections import CollectionBatch
-from shared.payments.matching import Books, MatchPolicy
+from shared.payments.matching import Books, Decision, MatchPolicy
 from shared.payments.references import compact
 from shared.payments.statement import BankTransaction, Statement, StatementFile
 
@@ -103,3 +103,53 @@ class MemoryOwners:
             for p in self._postings.values()
             if p.kind == "invoice" and p.item and compact(p.item) in wanted
         }
+
+
+class MemoryDecisions:
+    def __init__(self) -> None:
+        self.stored: dict[str, Decision] = {}
+        self.aside: dict[str, Decision] = {}
+
+    def decided(self, transaction_ids: Collection[str]) -> dict[str, Decision]:
+        return {i: self.stored[i] for i in transaction_ids if i in self.stored}
+
+    def record(self, decisions: Sequence[Decision]) -> None:
+        for decision in decisions:
+            self.stored[decision.transaction.transaction_id] = decision
+
+    def set_aside(self, decisions: Sequence[Decision]) -> None:
+        for decision in decisions:
+            self.aside[decision.transaction.transaction_id] = decision
+
+    def unmatched(self) -> list[Decision]:
+        return sorted(self.aside.values(), key=lambda d: d.transaction.booking_date)
+
+    def replace(self, decision: Decision, *, was_unmatched: bool) -> bool:
+        current = self.stored.get(decision.transaction.transaction_id)
+        if was_unmatched and (current is None or current.rule is not None):
+            return False
+        self.stored[decision.transaction.transaction_id] = decision
+        return True
+
+    def settled(self, decision: Decision) -> None:
+        self.aside.pop(decision.transaction.transaction_id, None)
+
+
+class MemoryLock:
+    def __init__(self, held_by: str | None = None) -> None:
+        self.held_by = held_by
+        self.renewals = 0
+
+    def acquire(self, holder: str, *, now: datetime, seconds: int) -> str | None:
+        if self.held_by is not None:
+            return self.held_by
+        self.held_by = holder
+        return None
+
+    def renew(self, holder: str, *, now: datetime, seconds: int) -> None:
+        assert self.held_by == holder
+        self.renewals += 1
+
+    def release(self, holder: str) -> None:
+        if self.held_by == holder:
+            self.held_by = None
