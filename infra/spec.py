@@ -328,6 +328,19 @@ ORDER_FEED = FunctionSpec(
     writes_tables=("Contracts", "Orders"),
     writes_buckets=("Work",),
 )
+PAYMENT_IMPORT = FunctionSpec(
+    id="PaymentImport",
+    local_name="billing-payment-import",
+    component="payment_import",
+    handler="functions.payment_import.handler.handle",
+    memory_mb=1769,
+    timeout_seconds=900,
+    description="imports bank statement files: matches and posts payments and returned debits",
+    # Postings beside the documents; decisions, the clarification list, the lock and the
+    # recorded collection batches in Control; mandates revoked in Contracts.
+    writes_tables=("Documents", "Control", "Contracts"),
+    writes_buckets=("Work",),
+)
 FUNCTIONS = (
     INVOICE_PREPARE,
     INVOICE_WORKER,
@@ -337,6 +350,7 @@ FUNCTIONS = (
     INVOICE_SCHEDULE,
     ORDER_INTAKE,
     ORDER_FEED,
+    PAYMENT_IMPORT,
 )
 
 DELIVERY_DEAD_LETTERS = QueueSpec(
@@ -365,11 +379,33 @@ ORDER_FEED_QUEUE = QueueSpec(
     dead_letter_queue=ORDER_FEED_DEAD_LETTERS,
     max_receive_count=5,
 )
+STATEMENTS_DEAD_LETTERS = QueueSpec(
+    id="StatementsDeadLetters",
+    local_name="billing-statements-dead-letters",
+)
+# S3's notices of statement files (prefix STATEMENT_PREFIX of the work bucket).
+STATEMENTS_QUEUE = QueueSpec(
+    id="Statements",
+    local_name="billing-statements",
+    visibility_timeout_seconds=7 * PAYMENT_IMPORT.timeout_seconds,
+    dead_letter_queue=STATEMENTS_DEAD_LETTERS,
+    max_receive_count=5,
+)
 # Dead-letter queues first: a queue can only be created after the queue it sends failures to.
-QUEUES = (DELIVERY_DEAD_LETTERS, DELIVERY_QUEUE, ORDER_FEED_DEAD_LETTERS, ORDER_FEED_QUEUE)
+QUEUES = (
+    DELIVERY_DEAD_LETTERS,
+    DELIVERY_QUEUE,
+    ORDER_FEED_DEAD_LETTERS,
+    ORDER_FEED_QUEUE,
+    STATEMENTS_DEAD_LETTERS,
+    STATEMENTS_QUEUE,
+)
 
 FEED_PREFIX = "feeds/incoming/"
 FEED_REJECTS_PREFIX = "feeds/rejects/"
+# Bank statement files land here; the import writes its report under the reports prefix.
+STATEMENT_PREFIX = "statements/"
+STATEMENT_REPORTS_PREFIX = "statement-reports/"
 
 
 @dataclass(frozen=True)
@@ -381,7 +417,10 @@ class NotificationSpec:
     queue_id: str
 
 
-NOTIFICATIONS = (NotificationSpec(bucket_id="Work", prefix=FEED_PREFIX, queue_id="OrderFeed"),)
+NOTIFICATIONS = (
+    NotificationSpec(bucket_id="Work", prefix=FEED_PREFIX, queue_id="OrderFeed"),
+    NotificationSpec(bucket_id="Work", prefix=STATEMENT_PREFIX, queue_id="Statements"),
+)
 
 EVENT_SOURCES = (
     EventSourceSpec(
@@ -396,6 +435,13 @@ EVENT_SOURCES = (
         batch_size=10,
         maximum_concurrency=10,
     ),
+    # One file per invocation; imports take a lock, so a second one waits for a later receive.
+    EventSourceSpec(
+        queue_id=STATEMENTS_QUEUE.id,
+        function_id=PAYMENT_IMPORT.id,
+        batch_size=1,
+        maximum_concurrency=2,
+    ),
 )
 
 ROUTES = (
@@ -403,6 +449,7 @@ ROUTES = (
     RouteSpec("GET", "/documents/{number}", ARCHIVE_API.id),
     RouteSpec("GET", "/documents/{number}/pdf", ARCHIVE_API.id),
     RouteSpec("GET", "/documents/{number}/xml", ARCHIVE_API.id),
+    RouteSpec("GET", "/account", ARCHIVE_API.id),
     RouteSpec("GET", "/openapi.json", ARCHIVE_API.id, authorized=False),
     RouteSpec("POST", "/orders", ORDER_INTAKE.id, api="orders"),
     RouteSpec("POST", "/orders/{order_id}/cancel", ORDER_INTAKE.id, api="orders"),
@@ -509,6 +556,8 @@ def default_settings() -> dict[str, str]:
         # The Bundesbank's test creditor identifier until the seller has its own.
         "BILLING_SELLER_CREDITOR_ID": "DE98ZZZ09999999999",
         "BILLING_PAYMENT_TERM_DAYS": "14",
+        # What a returned direct debit costs the customer (the bank's charge passed on), EUR.
+        "BILLING_RETURN_FEE": "5.00",
         # The SEPA creditor identifier mandates are given to (this one is the Bundesbank's test
         # id), and the days in which a customer may withdraw an order.
         "BILLING_SEPA_CREDITOR_ID": "DE98ZZZ09999999999",
