@@ -66,10 +66,13 @@ class Scale:
     composed_customers: int
     run_customers: int
     shards: int
+    statement_entries: int = 100_000
 
 
 FULL = Scale(renders=2000, composed_customers=20_000, run_customers=2000, shards=16)
-QUICK = Scale(renders=200, composed_customers=2000, run_customers=200, shards=4)
+QUICK = Scale(
+    renders=200, composed_customers=2000, run_customers=200, shards=4, statement_entries=10_000
+)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -80,6 +83,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", type=Path, help="write a cProfile of the handlers here")
     parser.add_argument("--run-only", action="store_true", help="only the invoice run")
     parser.add_argument("--orders-only", action="store_true", help="only the order intake")
+    parser.add_argument("--payments-only", action="store_true", help="only the statement import")
+    parser.add_argument("--entries", type=int, help="entries of the bench statement (100,000)")
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
     scale = Scale(
@@ -87,11 +92,16 @@ def main(argv: list[str] | None = None) -> None:
         scale.composed_customers,
         args.customers or scale.run_customers,
         args.shards or scale.shards,
+        args.entries or scale.statement_entries,
     )
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
     figures: list[Figure] = []
+    if args.payments_only:
+        figures += payments_figures(scale)
+        _write(figures)
+        return
     if not args.orders_only:
         with console.status(f"invoice run of {scale.run_customers} customers on the embedded AWS"):
             figures += invoice_run(scale, args.profile)
@@ -103,10 +113,23 @@ def main(argv: list[str] | None = None) -> None:
             figures += pdf_render(scale.renders)
         with console.status("composing invoices"):
             figures += compose_per_customer(scale.composed_customers)
+        figures += payments_figures(scale)
+    _write(figures)
 
+
+def _write(figures: list[Figure]) -> None:
     RESULTS.write_text(json.dumps([asdict(figure) for figure in figures], indent=1) + "\n")
     console.print(table(figures))
     console.print(f"written to {RESULTS}")
+
+
+def payments_figures(scale: Scale) -> list[Figure]:
+    from bench import payments
+
+    entries = scale.statement_entries
+    with console.status(f"a camt.053 of {entries:,} entries imported on the embedded AWS"):
+        figures: list[Figure] = payments.payment_figures(entries)
+    return figures
 
 
 def archive_figures(scale: Scale) -> list[Figure]:

@@ -16,13 +16,14 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.accounts.model import Posting
 from shared.accounts.ports import BulkLedger
 from shared.money import ZERO, total
 from shared.payments.collections import CollectionBatches, Mandates
@@ -148,9 +149,10 @@ class PaymentImport:
         if busy is not None:
             raise ImportBusyError(f"another import is running ({busy})")
         tally = _Tally(ImportReport(digest=source.digest, format=source.format))
+        loaded = _Loaded()
         try:
             for statement in source.statements:
-                self._statement(statement, tally, holder, progress)
+                self._statement(statement, _Work(tally, loaded), holder, progress)
         finally:
             self.lock.release(holder)
         tally.report.seconds = {step: round(s, 3) for step, s in tally.clock.items()}
@@ -163,14 +165,14 @@ class PaymentImport:
     def _statement(
         self,
         statement: Statement,
-        tally: _Tally,
+        work: _Work,
         holder: str,
         progress: Callable[[int], None] | None,
     ) -> None:
-        tally.report.statements += 1
+        work.tally.report.statements += 1
         problem = statement_problem(statement, self.policy)
         for transactions in _chunks(statement.transactions, self.chunk):
-            self._chunk(statement, transactions, problem, tally)
+            self._chunk(statement, transactions, problem, work)
             self.lock.renew(holder, now=self.now(), seconds=LEASE_SECONDS)
             if progress is not None:
                 progress(len(transactions))
@@ -180,13 +182,15 @@ class PaymentImport:
         statement: Statement,
         transactions: Sequence[BankTransaction],
         problem: str | None,
-        tally: _Tally,
+        work: _Work,
     ) -> None:
+        tally = work.tally
         tally.report.entries += len(transactions)
         started = time.perf_counter()
         known = self.decisions.decided([t.transaction_id for t in transactions])
         tally.timed("read", started)
         self._apply(list(known.values()), tally)
+        work.loaded.books.apply(work.loaded.cached(known.values()))
 
         pending: dict[str, BankTransaction] = {}
         for transaction in transactions:
@@ -195,7 +199,7 @@ class PaymentImport:
         tally.report.duplicates += len(transactions) - len(pending)
         if not pending:
             return
-        decisions = self._decide(statement, list(pending.values()), problem, tally)
+        decisions = self._decide(statement, list(pending.values()), problem, work)
         started = time.perf_counter()
         self.decisions.record(decisions)
         tally.timed("post", started)
@@ -207,13 +211,14 @@ class PaymentImport:
         statement: Statement,
         transactions: list[BankTransaction],
         problem: str | None,
-        tally: _Tally,
+        work: _Work,
     ) -> list[Decision]:
+        tally = work.tally
         if problem is not None:
             decided = [unmatched(t, problem) for t in transactions]
         else:
             started = time.perf_counter()
-            books = self._books(transactions)
+            books = self._load(transactions, work.loaded)
             tally.timed("read", started)
             started = time.perf_counter()
             decided = []
@@ -222,20 +227,32 @@ class PaymentImport:
                 books.apply(decision.postings)
                 decided.append(decision)
             tally.timed("match", started)
-        update = {"statement_id": statement.statement_id}
-        return [decision.model_copy(update=update) for decision in decided]
+        return [_of_statement(decision, statement.statement_id) for decision in decided]
 
-    def _books(self, transactions: Sequence[BankTransaction]) -> Books:
+    def _load(self, transactions: Sequence[BankTransaction], loaded: _Loaded) -> Books:
+        """The books with what these transactions need and earlier chunks did not load."""
         needed = wanted(transactions, self.policy)
-        batches = {
-            batch.payment_info_id: batch
-            for batch in map(self.batches.batch, sorted(needed.batches))
-            if batch is not None
+        books = loaded.books
+        for payment_info_id in sorted(needed.batches - loaded.batch_ids):
+            batch = self.batches.batch(payment_info_id)
+            if batch is not None:
+                books.batches[payment_info_id] = batch
+        loaded.batch_ids |= needed.batches
+        numbers = needed.numbers - loaded.numbers
+        if numbers:
+            books.owners |= self.owners.owners(numbers)
+            loaded.numbers |= numbers
+        collected = {
+            c.customer_id
+            for payment_info_id in needed.batches
+            if (batch := books.batches.get(payment_info_id))
+            for c in batch.collections
         }
-        owners = self.owners.owners(needed.numbers) if needed.numbers else {}
-        collected = {c.customer_id for b in batches.values() for c in b.collections}
-        customers = needed.customers | set(owners.values()) | collected
-        return Books(accounts=self.ledger.accounts(customers), owners=owners, batches=batches)
+        owners = {books.owners[n] for n in needed.numbers if n in books.owners}
+        customers = (needed.customers | owners | collected) - books.accounts.keys()
+        if customers:
+            books.accounts |= self.ledger.accounts(customers)
+        return books
 
     def _apply(self, decisions: Sequence[Decision], tally: _Tally) -> None:
         """Write what the decisions say; what is written already is not written again."""
@@ -253,6 +270,32 @@ class PaymentImport:
                 )
         self.decisions.set_aside([d for d in decisions if d.rule is None])
         tally.timed("post", started)
+
+
+@dataclass
+class _Loaded:
+    """What an import has read so far: accounts stay current as its decisions are applied,
+    so a customer paying in several chunks is read once."""
+
+    books: Books = field(default_factory=Books)
+    numbers: set[str] = field(default_factory=set)
+    batch_ids: set[str] = field(default_factory=set)
+
+    def cached(self, decisions: Iterable[Decision]) -> list[Posting]:
+        """Postings of decisions applied again that touch accounts read already."""
+        accounts = self.books.accounts
+        return [p for d in decisions for p in d.postings if p.customer_id in accounts]
+
+
+@dataclass
+class _Work:
+    tally: _Tally
+    loaded: _Loaded
+
+
+def _of_statement(decision: Decision, statement_id: str) -> Decision:
+    """The decision naming its statement (every field is valid already: no validation)."""
+    return Decision.model_construct(**(dict(decision) | {"statement_id": statement_id}))
 
 
 def _chunks(items: Sequence[BankTransaction], size: int) -> Iterator[Sequence[BankTransaction]]:

@@ -115,9 +115,25 @@ class Books:
     # Invoice number -> customer id, for the numbers the statement names.
     owners: dict[str, str] = field(default_factory=dict)
     batches: dict[str, CollectionBatch] = field(default_factory=dict)
+    # Each account's items by compact name, folded once per change of the account.
+    _items: dict[str, dict[str, OpenItem]] = field(default_factory=dict, repr=False)
 
     def account(self, customer_id: str) -> Account:
         return self.accounts.get(customer_id) or account_of(customer_id, ())
+
+    def items(self, customer_id: str) -> dict[str, OpenItem]:
+        """The account's items (settled ones too) by their name without separators."""
+        found = self._items.get(customer_id)
+        if found is None:
+            items = self.account(customer_id).items()
+            found = self._items[customer_id] = {compact(item.item): item for item in items}
+        return found
+
+    def item(self, customer_id: str, name: str) -> OpenItem | None:
+        return self.items(customer_id).get(compact(name))
+
+    def open_items(self, customer_id: str) -> list[OpenItem]:
+        return [item for item in self.items(customer_id).values() if item.open > ZERO]
 
     def apply(self, postings: Iterable[Posting]) -> None:
         by_customer: dict[str, list[Posting]] = {}
@@ -126,6 +142,7 @@ class Books:
         for customer_id, new in by_customer.items():
             old = self.account(customer_id).postings
             self.accounts[customer_id] = account_of(customer_id, [*old, *new])
+            self._items.pop(customer_id, None)
 
 
 @dataclass(frozen=True)
@@ -184,7 +201,7 @@ def decide(transaction: BankTransaction, books: Books, policy: MatchPolicy) -> D
     if transaction.amount == ZERO:
         return unmatched(transaction, "amount is zero")
     if transaction.amount < ZERO:
-        if transaction.return_reason or transaction.reversal:
+        if transaction.return_reason or transaction.bank_return_code or transaction.reversal:
             return _returned(transaction, books, policy)
         return unmatched(transaction, "outgoing payment that is not a returned debit of ours")
     return _incoming(transaction, books, policy)
@@ -208,11 +225,10 @@ def _incoming(transaction: BankTransaction, books: Books, policy: MatchPolicy) -
 def _own_collection(
     transaction: BankTransaction, books: Books, customer_id: str, item_key: str
 ) -> Decision:
-    account = books.account(customer_id)
-    item = _item_by_key(account, item_key)
+    item = books.item(customer_id, item_key)
     if item is None:
         return unmatched(transaction, f"our collection {customer_id}-{item_key}: no such item")
-    postings = settle(transaction, account.customer_id, [item], transaction.amount)
+    postings = settle(transaction, customer_id, [item], transaction.amount)
     return Decision(transaction=transaction, rule="end_to_end", postings=postings)
 
 
@@ -225,8 +241,7 @@ def _batch(transaction: BankTransaction, batch: CollectionBatch, books: Books) -
         )
     postings: list[Posting] = []
     for index, collection in enumerate(batch.collections):
-        account = books.account(collection.customer_id)
-        item = _item_by_key(account, compact(collection.item))
+        item = books.item(collection.customer_id, collection.item)
         items = [item] if item is not None else []
         postings += settle(
             transaction, collection.customer_id, items, collection.amount, role=f"pay/{index}"
@@ -245,7 +260,7 @@ def _by_reference(transaction: BankTransaction, books: Books, policy: MatchPolic
         if decision is not None:
             return decision
     if len(customers) == 1:
-        return _by_customer_amount(transaction, books.account(customers[0]))
+        return _by_customer_amount(transaction, customers[0], books)
     return unmatched(transaction, _why_unmatched(mentions, customers, books))
 
 
@@ -255,7 +270,7 @@ def _by_structured_reference(
     structured = _structured_mention(transaction, policy)
     number = structured.number if structured else None
     owner = books.owners.get(number) if number else None
-    item = books.account(owner).item(number) if owner and number else None
+    item = books.item(owner, number) if owner and number else None
     if owner is None or item is None:
         return None
     postings = settle(transaction, owner, [item], transaction.amount)
@@ -293,13 +308,12 @@ def _by_invoice_numbers(
     payer = _payer(transaction, mentions, customers, books)
     if payer is None:
         return None
-    account = books.account(payer)
     items: list[OpenItem] = []
     slipped = False
     for mention in mentions:
-        item = account.item(mention.number or "")
+        item = books.item(payer, mention.number) if mention.number else None
         if item is None:
-            fits = [i for i in account.open_items() if slip_fits(mention, i.item)]
+            fits = [i for i in books.open_items(payer) if slip_fits(mention, i.item)]
             if len(fits) > 1:
                 return unmatched(
                     transaction,
@@ -330,25 +344,23 @@ def _payer(
     return owners.pop() if len(owners) == 1 else None
 
 
-def _by_customer_amount(transaction: BankTransaction, account: Account) -> Decision:
-    open_items = list(account.open_items())
+def _by_customer_amount(transaction: BankTransaction, customer_id: str, books: Books) -> Decision:
+    open_items = books.open_items(customer_id)
     amount = transaction.amount
     if open_items and total(i.open for i in open_items) == amount:
-        postings = settle(transaction, account.customer_id, open_items, amount)
+        postings = settle(transaction, customer_id, open_items, amount)
         return Decision(transaction=transaction, rule="customer_amount", postings=postings)
     fitting = [item for item in open_items if item.open == amount]
     if len(fitting) == 1:
-        postings = settle(transaction, account.customer_id, fitting, amount)
+        postings = settle(transaction, customer_id, fitting, amount)
         return Decision(transaction=transaction, rule="customer_amount", postings=postings)
     if len(fitting) > 1:
         return unmatched(
             transaction,
-            f"{amount} fits {len(fitting)} open items of {account.customer_id}: "
+            f"{amount} fits {len(fitting)} open items of {customer_id}: "
             + ", ".join(item.item for item in fitting),
         )
-    return unmatched(
-        transaction, f"{account.customer_id} named, but {amount} fits none of its open items"
-    )
+    return unmatched(transaction, f"{customer_id} named, but {amount} fits none of its open items")
 
 
 def _returned(transaction: BankTransaction, books: Books, policy: MatchPolicy) -> Decision:
@@ -356,8 +368,7 @@ def _returned(transaction: BankTransaction, books: Books, policy: MatchPolicy) -
     if own is None:
         return unmatched(transaction, "returned payment that names none of our collections")
     customer_id, item_key = own
-    account = books.account(customer_id)
-    item = _item_by_key(account, item_key)
+    item = books.item(customer_id, item_key)
     principal = _returned_principal(transaction)
     if item is None:
         return unmatched(
@@ -368,7 +379,8 @@ def _returned(transaction: BankTransaction, books: Books, policy: MatchPolicy) -
             transaction,
             f"return of {principal} for {item.item}, which shows only {item.credited} paid",
         )
-    reason = transaction.return_reason or "returned"
+    # Only ISO reasons can end a mandate; a national code (MT940 ?34) is kept as the reason.
+    reason = transaction.return_reason or transaction.bank_return_code or "returned"
     postings = [
         _posting(
             transaction, customer_id, "debit_return", principal, item, role="return"
@@ -492,12 +504,6 @@ def posting_id(role: str, transaction_id: str, item: str | None) -> str:
 def _text(transaction: BankTransaction) -> str:
     who = transaction.counterparty_name or ""
     return (f"{who}: {transaction.remittance}" if who else transaction.remittance)[:300]
-
-
-def _item_by_key(account: Account, key: str) -> OpenItem | None:
-    """The item an end-to-end id names: item ids there are written without separators."""
-    wanted_key = compact(key)
-    return next((item for item in account.items() if compact(item.item) == wanted_key), None)
 
 
 def _mentions(transaction: BankTransaction, policy: MatchPolicy) -> tuple[NumberMention, ...]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 SEQUENCE_DIGITS = 8
 _SEPARATORS = r"[\s\-_/.:#]*"
@@ -37,12 +38,16 @@ class NumberMention:
         return f"{self.prefix}-{self.year}-{int(self.digits):0{SEQUENCE_DIGITS}d}"
 
 
+_NOT_ALPHANUMERIC = re.compile(r"[^A-Z0-9]")
+
+
 def compact(value: str) -> str:
     """Letters and digits alone, upper case: ``RE-2026-00000001`` is ``RE202600000001``."""
-    return re.sub(r"[^A-Z0-9]", "", value.upper())
+    return _NOT_ALPHANUMERIC.sub("", value.upper())
 
 
-def _mention_pattern(prefixes: Iterable[str]) -> re.Pattern[str]:
+@lru_cache(maxsize=16)
+def _mention_pattern(prefixes: tuple[str, ...]) -> re.Pattern[str]:
     names = "|".join(sorted((re.escape(p) for p in prefixes), key=len, reverse=True))
     return re.compile(
         rf"(?<![A-Z0-9])({names}){_SEPARATORS}(2{_DIGIT}{{3}}){_SEPARATORS}({_DIGIT}+)"
@@ -50,8 +55,12 @@ def _mention_pattern(prefixes: Iterable[str]) -> re.Pattern[str]:
     )
 
 
-def invoice_mentions(text: str, prefixes: Iterable[str]) -> tuple[NumberMention, ...]:
-    """Every invoice number the text names, in the order named, each once."""
+@lru_cache(maxsize=8192)
+def invoice_mentions(text: str, prefixes: tuple[str, ...]) -> tuple[NumberMention, ...]:
+    """Every invoice number the text names, in the order named, each once.
+
+    Cached: the import reads each remittance text twice (what to load, then to match).
+    """
     pattern = _mention_pattern(prefixes)
     found: dict[tuple[str, str, str], NumberMention] = {}
     for match in pattern.finditer(text.upper()):
@@ -71,6 +80,7 @@ _CUSTOMER = re.compile(
 )
 
 
+@lru_cache(maxsize=8192)
 def customer_mentions(text: str) -> tuple[str, ...]:
     """Customer ids the text names (``C0000123``, ``Kd-Nr. 0000123``), each once."""
     found: dict[str, None] = {}

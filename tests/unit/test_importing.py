@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 
 import pytest
 
-from shared.accounts.model import Posting
+from shared.accounts.model import Account, Posting
 from shared.money import total
 from shared.payments.importing import ImportBusyError, ManualAssignment, PaymentImport
 from shared.payments.matching import AssignmentError
@@ -264,3 +264,27 @@ def test_an_assignment_to_an_invoice_the_customer_does_not_have_is_refused() -> 
         )
 
     assert [d.transaction.transaction_id for d in parts.decisions.unmatched()] == ["TX-00000004"]
+
+
+class CountingLedger(MemoryLedger):
+    def __init__(self) -> None:
+        super().__init__()
+        self.read: list[str] = []
+
+    def accounts(self, customer_ids: Collection[str]) -> dict[str, Account]:
+        self.read += sorted(customer_ids)
+        return super().accounts(customer_ids)
+
+
+def test_a_customer_paying_in_several_chunks_is_read_once_and_seen_up_to_date() -> None:
+    parts = _seeded(CountingLedger())
+    payments = [
+        transaction("11.90", transaction_id="TX-00000011", remittance="RE-2026-00000001"),
+        transaction("11.90", transaction_id="TX-00000012", remittance="RE-2026-00000001"),
+    ]
+
+    parts.importer(chunk=1).run(statement_file(*payments))
+
+    assert parts.ledger.read == [ANNA]  # type: ignore[attr-defined]
+    second = parts.decisions.stored["TX-00000012"]
+    assert [(p.item, p.amount) for p in second.postings] == [(None, Decimal("-11.90"))]

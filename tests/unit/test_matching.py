@@ -423,6 +423,22 @@ def test_a_return_of_an_item_that_shows_no_payment_goes_to_clarification() -> No
     assert decision.reason == "return of 11.90 for RE-2026-00000001, which shows only 0.00 paid"
 
 
+def test_a_return_with_a_national_code_only_keeps_it_as_the_reason() -> None:
+    books = _paid_by_debit()
+    returned = transaction(
+        "-11.90", bank_return_code="914", end_to_end_id="C0000001-RE202600000001"
+    )
+
+    decision = decide(returned, books, POLICY)
+    books.apply(decision.postings)
+
+    assert decision.rule == "debit_return"
+    assert decision.revocations == ()
+    item = books.account(ANNA).item("RE-2026-00000001")
+    assert item is not None
+    assert (item.status, item.return_reason) == ("returned", "914")
+
+
 def test_a_return_that_ends_the_mandate_but_names_none_is_noted() -> None:
     books = _paid_by_debit()
     returned = transaction("-11.90", return_reason="MD07", end_to_end_id="C0000001-RE202600000001")

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from lxml import etree
 from saxonche import PySaxonProcessor
@@ -95,7 +95,8 @@ class Validator:
             return []
         return [
             Finding("xsd", "CII-XSD", "fatal", error.message, f"line {error.line}")
-            for error in self._schema.error_log
+            # lxml's stubs give the error log no __iter__; it iterates its entries.
+            for error in cast(Iterable[Any], self._schema.error_log)
         ]
 
 
