@@ -3,7 +3,8 @@ of invoice numbers, recorded collection batches and mandate revocation.
 
 Keys (Control table)
 - ``BANKTX#<transaction id>`` / ``DECISION``: what a bank transaction came to (``status``
-  posted, unmatched or assigned; ``data`` the decision as JSON), written before its postings.
+  posted, unmatched or assigned; ``data`` the decision as JSON), written before its postings;
+  the postings of a large decision in ``PART#<n>`` beside it.
 - ``UNMATCHED#<bucket>`` / ``<booking date>#<transaction id>``: the clarification list, spread
   over ``UNMATCHED_BUCKETS`` partitions so that a bad day does not make one hot partition.
 - ``PAYMENT-IMPORT`` / ``LOCK``: the lease of the import that runs (``expires_at`` is the
@@ -26,7 +27,9 @@ from datetime import date, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
+from pydantic import TypeAdapter
 
+from shared.accounts.model import Posting
 from shared.customers import shard_of
 from shared.invoicing.numbering import sequence_of
 from shared.payments.collections import CollectionBatch
@@ -37,6 +40,8 @@ from shared.storage.ledger import batch_get
 logger = logging.getLogger(__name__)
 
 UNMATCHED_BUCKETS = 8
+POSTINGS_PER_ITEM = 250
+_POSTINGS = TypeAdapter(tuple[Posting, ...])
 LOCK_KEY = {"pk": "PAYMENT-IMPORT", "sk": "LOCK"}
 _BATCH_GET = 100
 
@@ -71,6 +76,29 @@ def _decision_item(decision: Decision) -> Item:
     }
 
 
+def _decision_items(decision: Decision) -> tuple[list[Item], Item]:
+    """The parts holding a large decision's postings, and the decision item itself.
+
+    A collection booked as one sum may settle thousands of items: beyond
+    ``POSTINGS_PER_ITEM`` the postings go into parts (``PART#<n>``, up to ~200 KB each, within
+    DynamoDB's 400 KB) and the decision item names how many.
+    """
+    postings = decision.postings
+    if len(postings) <= POSTINGS_PER_ITEM:
+        return [], _decision_item(decision)
+    pk, _ = decision_key(decision.transaction.transaction_id)
+    chunks = [
+        postings[start : start + POSTINGS_PER_ITEM]
+        for start in range(0, len(postings), POSTINGS_PER_ITEM)
+    ]
+    parts = [
+        {"pk": pk, "sk": f"PART#{index:05d}", "postings": _POSTINGS.dump_json(chunk).decode()}
+        for index, chunk in enumerate(chunks)
+    ]
+    header = _decision_item(decision.model_copy(update={"postings": ()}))
+    return parts, header | {"parts": len(parts)}
+
+
 def _is_condition_failure(error: ClientError) -> bool:
     return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")
 
@@ -85,15 +113,34 @@ class DynamoDecisions:
         found: dict[str, Decision] = {}
         for start in range(0, len(keys), _BATCH_GET):
             chunk = keys[start : start + _BATCH_GET]
+            names = {"#d": "data", "#p": "parts"}
             for item in batch_get(
-                self._client, self._table, chunk, projection="#d", names={"#d": "data"}
+                self._client, self._table, chunk, projection="pk, #d, #p", names=names
             ):
                 decision = Decision.model_validate_json(item["data"])
+                if "parts" in item:
+                    decision = self._with_parts(decision, str(item["pk"]), int(item["parts"]))
                 found[decision.transaction.transaction_id] = decision
         return found
 
     def record(self, decisions: Sequence[Decision]) -> None:
-        batch_put(self._client, self._table, map(_decision_item, decisions))
+        """Parts first: a decision item is only ever read with all its parts in place."""
+        split = [_decision_items(decision) for decision in decisions]
+        batch_put(self._client, self._table, (part for parts, _ in split for part in parts))
+        batch_put(self._client, self._table, (header for _, header in split))
+
+    def _with_parts(self, decision: Decision, pk: str, parts: int) -> Decision:
+        items = query_all(
+            self._client,
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :part)",
+            ExpressionAttributeValues={":pk": {"S": pk}, ":part": {"S": "PART#"}},
+            ConsistentRead=True,
+        )
+        wanted = {f"PART#{index:05d}" for index in range(parts)}
+        chunks = sorted((str(i["sk"]), i["postings"]) for i in items if i["sk"] in wanted)
+        postings = tuple(p for _, text in chunks for p in _POSTINGS.validate_json(text))
+        return decision.model_copy(update={"postings": postings})
 
     def set_aside(self, decisions: Sequence[Decision]) -> None:
         items = (

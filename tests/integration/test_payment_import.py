@@ -225,3 +225,48 @@ def test_a_statement_of_a_foreign_account_posts_nothing(aws: Aws) -> None:
 
     assert (report.matched, report.unmatched) == (0, 7)
     assert day.postings() == {}
+
+
+def test_a_sum_settling_hundreds_of_collections_is_stored_in_parts_and_reimported(
+    aws: Aws,
+) -> None:
+    day = Day(aws)
+    customers = [customer for customer, _, _ in day.invoices]
+    collections = tuple(
+        Collection(
+            customer_id=customers[index % 4],
+            item=f"X{index:05d}",
+            amount=Decimal("1.00"),
+            end_to_end_id=f"{customers[index % 4]}-X{index:05d}",
+            mandate_reference="M",
+            sequence="RCUR",
+        )
+        for index in range(600)
+    )
+    DynamoCollectionBatches(aws.dynamodb, aws.stack.table_names["Control"]).record(
+        CollectionBatch(
+            payment_info_id="PMT-BIG",
+            file_id="DD-BIG",
+            collection_date=DAY,
+            collections=collections,
+        )
+    )
+    booked = bank.Batch(
+        tuple(bank.Booking(Decimal("1.00"), DAY, end_to_end_id="E") for _ in range(600)),
+        payment_info_id="PMT-BIG",
+        as_sum=True,
+    )
+    data = bank.camt053(bank.BankStatement([booked], account=bank.Account(iban=OUR_IBAN)))
+
+    first = day.importer().run(read_statement(data))
+    again = day.importer().run(read_statement(data))
+
+    (transaction,) = read_statement(data).statements[0].transactions
+    decisions = DynamoDecisions(aws.dynamodb, aws.stack.table_names["Control"])
+    decision = decisions.decided([transaction.transaction_id])[transaction.transaction_id]
+    parts = [i for i in aws.scan("Control") if str(i["sk"]).startswith("PART#")]
+    assert (first.by_rule, first.postings) == ({"collection_batch": 1}, 600)
+    assert (again.duplicates, again.postings) == (1, 0)
+    assert len(decision.postings) == 600
+    assert total(p.amount for p in decision.postings) == Decimal("-600.00")
+    assert len(parts) == 3
