@@ -57,6 +57,7 @@ class _Message:
 
 
 def read_camt(data: bytes, digest: str) -> StatementFile:
+    _refuse_doctype(data)
     message = _Message()
     try:
         for event, element in _events(data):
@@ -69,6 +70,20 @@ def read_camt(data: bytes, digest: str) -> StatementFile:
     if not message.statements:
         raise StatementError(message.part, "the message holds no statement")
     return StatementFile(digest=digest, format=message.format, statements=tuple(message.statements))
+
+
+_ROOT_START = re.compile(rb"<(?![?!])")
+
+
+def _refuse_doctype(data: bytes) -> None:
+    """A DOCTYPE stands before the root element; refused before the parser sees its entities
+    (lxml checks again once the root starts, for encodings this byte scan cannot read)."""
+    root = _ROOT_START.search(data)
+    if b"<!DOCTYPE" in data[: root.start() if root else len(data)]:
+        raise StatementError("file", _DOCTYPE_REFUSED)
+
+
+_DOCTYPE_REFUSED = "the document declares a DOCTYPE; bank files never need one (refused)"
 
 
 def _events(data: bytes) -> Iterator[tuple[str, Any]]:
@@ -101,9 +116,7 @@ def _handle(message: _Message, event: str, element: Any) -> None:
 def _start_document(message: _Message, root: Any) -> None:
     info = root.getroottree().docinfo
     if info.doctype or info.internalDTD is not None:
-        raise StatementError(
-            "file", "the document declares a DOCTYPE; bank files never need one (refused)"
-        )
+        raise StatementError("file", _DOCTYPE_REFUSED)
     if root.getparent() is not None:
         raise StatementError("Document", "Document is not the root element")
     namespace = root.tag.partition("}")[0].lstrip("{")

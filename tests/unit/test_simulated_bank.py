@@ -173,3 +173,51 @@ def test_amounts_are_whole_cents() -> None:
 
 def _transactions(read: StatementFile) -> list[BankTransaction]:
     return [t for s in read.statements for t in s.transactions]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
+def test_mt940_reads_back_booking_for_booking(encoding: str) -> None:
+    read = read_statement(bank.mt940(STATEMENT, encoding=encoding))
+
+    (statement,) = read.statements
+    assert (read.format, statement.account_iban) == ("mt940", STATEMENT.account.iban)
+    assert (statement.opening_balance, statement.closing_balance) == (
+        Decimal("1000.00"),
+        STATEMENT.closing_balance,
+    )
+    transfer, *collected, summed, returned, paid_out = statement.transactions
+    pairs = zip((TRANSFER, *COLLECTED, RETURNED), (transfer, *collected, returned), strict=True)
+    for booking, detail in pairs:
+        assert (detail.amount, detail.booking_date, detail.end_to_end_id) == (
+            booking.amount,
+            booking.booking_date,
+            booking.end_to_end_id,
+        )
+        assert (detail.mandate_id, detail.counterparty_name, detail.counterparty_iban) == (
+            booking.mandate_id,
+            booking.counterparty_name,
+            booking.counterparty_iban,
+        )
+        assert (detail.reversal, detail.return_reason) == (booking.reversal, booking.return_reason)
+    assert transfer.remittance == TRANSFER.remittance
+    assert transfer.counterparty_name == "Bäckerei Müller GmbH"
+    assert {d.payment_info_id for d in collected} == {"PMT-2026-12-RCUR"}
+    assert {d.creditor_id for d in collected} == {CREDITOR_ID}
+    assert (summed.amount, summed.payment_info_id, summed.mandate_id) == (
+        Decimal("41.65"),
+        "PMT-2026-12-SUM",
+        None,
+    )
+    assert returned.value_date == RETURNED.value_date
+    assert (returned.bank_code, paid_out.amount) == ("109", PAID_OUT.amount)
+    assert "RF18539007547034" in paid_out.remittance
+
+
+def test_mt940_with_lf_line_ends_reads_the_same() -> None:
+    crlf = bank.mt940(STATEMENT)
+
+    same = read_statement(crlf.replace(b"\r\n", b"\n")).statements[0].transactions
+
+    assert [(t.transaction_id, t.amount) for t in same] == [
+        (t.transaction_id, t.amount) for t in read_statement(crlf).statements[0].transactions
+    ]
