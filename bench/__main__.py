@@ -80,6 +80,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", type=Path, help="write a cProfile of the handlers here")
     parser.add_argument("--run-only", action="store_true", help="only the invoice run")
     parser.add_argument("--orders-only", action="store_true", help="only the order intake")
+    parser.add_argument(
+        "--statements-only", action="store_true", help="only reading bank statements"
+    )
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
     scale = Scale(
@@ -92,6 +95,10 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
     figures: list[Figure] = []
+    if args.statements_only:
+        figures += statement_figures(scale)
+        _write(figures)
+        return
     if not args.orders_only:
         with console.status(f"invoice run of {scale.run_customers} customers on the embedded AWS"):
             figures += invoice_run(scale, args.profile)
@@ -103,10 +110,22 @@ def main(argv: list[str] | None = None) -> None:
             figures += pdf_render(scale.renders)
         with console.status("composing invoices"):
             figures += compose_per_customer(scale.composed_customers)
+        figures += statement_figures(scale)
+    _write(figures)
 
+
+def _write(figures: list[Figure]) -> None:
     RESULTS.write_text(json.dumps([asdict(figure) for figure in figures], indent=1) + "\n")
     console.print(table(figures))
     console.print(f"written to {RESULTS}")
+
+
+def statement_figures(scale: Scale) -> list[Figure]:
+    from bench import statements
+
+    entries, runs = (10_000, 1) if scale == QUICK else (100_000, 3)
+    with console.status(f"a CAMT.053 and an MT940 of {entries:,} entries, parsed"):
+        return statements.statement_figures(entries, runs)
 
 
 def archive_figures(scale: Scale) -> list[Figure]:

@@ -235,19 +235,29 @@ class EntryReader:
         t = self.t
         if code is None:
             return None, None
-        found = kids(code)
-        proprietary = text_of(self.path(found, t.Prtry, t.Cd))
-        domain = found.get(t.Domn)
-        iso = None
-        if domain is not None:
-            parts = kids(domain)
-            family = kids(parts[t.Fmly]) if t.Fmly in parts else {}
-            codes = [text_of(parts.get(t.Cd)), text_of(family.get(t.Cd))]
-            codes.append(text_of(family.get(t.SubFmlyCd)))
-            iso = "/".join(codes) if all(codes) else None  # type: ignore[arg-type]
+        iso = proprietary = None
+        for part in code:
+            if part.tag == t.Domn:
+                iso = self.domain(part)
+            elif part.tag == t.Prtry:
+                proprietary = text_of(kids(part).get(t.Cd))
         if iso:
             return iso, proprietary
         return proprietary, None
+
+    def domain(self, domain: Any) -> str | None:
+        t = self.t
+        codes: list[str | None] = [None, None, None]
+        for part in domain:
+            if part.tag == t.Cd:
+                codes[0] = text_of(part)
+            elif part.tag == t.Fmly:
+                for inner in part:
+                    if inner.tag == t.Cd:
+                        codes[1] = text_of(inner)
+                    elif inner.tag == t.SubFmlyCd:
+                        codes[2] = text_of(inner)
+        return "/".join(codes) if all(codes) else None  # type: ignore[arg-type]
 
     def charges(self, found: dict[str, Any], element: Any) -> Decimal | None:
         """Charges of an entry or detail: a total, else the sum of the records."""
@@ -406,49 +416,57 @@ class _Head:
             role, account_role, agent_role = (
                 (t.Cdtr, t.CdtrAcct, t.CdtrAgt) if paid_to_us else (t.Dbtr, t.DbtrAcct, t.DbtrAgt)
             )
-        party = self.party(found.get(role))
-        if party:
-            name = text_of(party.get(t.Nm))
+        party = found.get(role)
+        if party is not None:
+            name, _ = self.party(party)
             fields["counterparty_name"] = plain(name) if name else None
-        self.account(found.get(account_role), fields)
-        fields["counterparty_bic"] = self.agent_bic(detail, agent_role)
-        creditor = self.party(found.get(t.Cdtr))
-        if creditor and t.Id in creditor:
-            scheme = self.reader.path(kids(creditor[t.Id]), t.PrvtId, t.Othr, t.Id)
-            fields["creditor_id"] = text_of(scheme)
+        account = found.get(account_role)
+        if account is not None:
+            self.account(account, fields)
+        agents = detail.get(t.RltdAgts)
+        if agents is not None:
+            fields["counterparty_bic"] = self.agent_bic(agents, agent_role)
+        creditor = found.get(t.Cdtr)
+        if creditor is not None:
+            fields["creditor_id"] = self.party(creditor)[1]
 
-    def party(self, element: Any) -> dict[str, Any] | None:
-        """A party's children, under ``Pty`` from version 001.04 on."""
-        if element is None:
-            return None
-        found = kids(element)
-        inner = found.get(self.t.Pty)
-        return kids(inner) if inner is not None else found
+    def party(self, element: Any) -> tuple[str | None, str | None]:
+        """(name, private identification) of a party, under ``Pty`` from version 001.04 on."""
+        t = self.t
+        name = identification = None
+        for child in element:
+            tag = child.tag
+            if tag == t.Pty:
+                return self.party(child)
+            if tag == t.Nm:
+                name = text_of(child)
+            elif tag == t.Id:
+                scheme = self.reader.path(kids(child), t.PrvtId, t.Othr, t.Id)
+                identification = text_of(scheme)
+        return name, identification
 
     def account(self, element: Any, fields: dict[str, Any]) -> None:
         t = self.t
-        if element is None:
-            return
-        identification = kids(element).get(t.Id)
-        if identification is None:
-            return
-        found = kids(identification)
-        iban = text_of(found.get(t.IBAN))
-        if iban:
-            fields["counterparty_iban"] = iban
-        else:
-            fields["counterparty_account"] = text_of(self.reader.path(found, t.Othr, t.Id))
+        for child in element:
+            if child.tag != t.Id:
+                continue
+            for identification in child:
+                if identification.tag == t.IBAN:
+                    fields["counterparty_iban"] = text_of(identification)
+                elif identification.tag == t.Othr:
+                    fields["counterparty_account"] = text_of(kids(identification).get(t.Id))
 
-    def agent_bic(self, detail: dict[str, Any], role: str) -> str | None:
+    def agent_bic(self, agents: Any, role: str) -> str | None:
         t = self.t
-        agents = detail.get(t.RltdAgts)
-        if agents is None:
-            return None
-        institution = self.reader.path(kids(agents), role, t.FinInstnId)
-        if institution is None:
-            return None
-        found = kids(institution)
-        return text_of(found.get(t.BICFI)) or text_of(found.get(t.BIC))
+        for agent in agents:
+            if agent.tag != role:
+                continue
+            for institution in agent:
+                if institution.tag != t.FinInstnId:
+                    continue
+                found = kids(institution)
+                return text_of(found.get(t.BICFI)) or text_of(found.get(t.BIC))
+        return None
 
     def codes(self, top: dict[str, Any], detail: dict[str, Any], fields: dict[str, Any]) -> None:
         for found in (detail, top):
