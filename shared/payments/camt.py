@@ -69,6 +69,11 @@ def read_camt(data: bytes, digest: str) -> StatementFile:
         raise StatementError("file", "no camt message found in the document")
     if not message.statements:
         raise StatementError(message.part, "the message holds no statement")
+    if message.message_id is not None:  # a group header after the statements
+        message.statements = [
+            s if s.message_id else s.model_copy(update={"message_id": message.message_id})
+            for s in message.statements
+        ]
     return StatementFile(digest=digest, format=message.format, statements=tuple(message.statements))
 
 

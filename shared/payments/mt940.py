@@ -105,7 +105,7 @@ def _fields(lines: list[tuple[int, str]]) -> list[_Field | None]:
 
 def _ends_statement(lines: list[tuple[int, str]], index: int) -> bool:
     following = lines[index + 1][1] if index + 1 < len(lines) else None
-    return following is None or following.startswith((":20:", ":940:"))
+    return following is None or following == "-" or following.startswith((":20:", ":940:"))
 
 
 def _pages(found: list[_Field | None]) -> list[_Page]:

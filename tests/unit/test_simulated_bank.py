@@ -221,3 +221,30 @@ def test_mt940_with_lf_line_ends_reads_the_same() -> None:
     assert [(t.transaction_id, t.amount) for t in same] == [
         (t.transaction_id, t.amount) for t in read_statement(crlf).statements[0].transactions
     ]
+
+
+def test_camt_elements_in_any_order_read_the_same() -> None:
+    data = bank.camt053(STATEMENT)
+    document = etree.fromstring(data)
+    for element in document.iter():
+        groups: dict[str, list[etree._Element]] = {}
+        for child in element:
+            groups.setdefault(child.tag, []).append(child)
+        for tag in reversed(list(groups)):  # other elements first, repeated ones in order
+            for child in groups[tag]:
+                element.append(child)
+
+    shuffled = read_statement(etree.tostring(document, xml_declaration=True, encoding="UTF-8"))
+
+    assert shuffled.statements == read_statement(data).statements
+
+
+def test_mt940_inside_swift_blocks_and_after_a_940_line_reads_the_same() -> None:
+    plain = bank.mt940(STATEMENT)
+    body = plain.removesuffix(b"-\r\n")
+    wrapped = b"{1:F01COBADEFFXXX0000000000}{2:I940COBADEFFXXXN}{4:\r\n" + body + b"-}"
+    headed = b":940:\r\n" + plain
+
+    expected = read_statement(plain).statements[0].transactions
+    for variant in (wrapped, headed):
+        assert read_statement(variant).statements[0].transactions == expected
