@@ -74,6 +74,7 @@ _NAMES = [
     "RtrInf",
     "RvslInd",
     "Strd",
+    "Sts",
     "SubFmlyCd",
     "TtlChrgsAndTaxAmt",
     "TxAmt",
@@ -166,8 +167,15 @@ class EntryReader:
         head.booking_date = booking or value
         head.value_date = value
         head.reversal = (text_of(top.get(t.RvslInd)) or "false").lower() in ("true", "1")
+        head.status = self.status(top.get(t.Sts))
         head.reference = _reference(text_of(top.get(t.AcctSvcrRef)))
         return head
+
+    def status(self, element: Any) -> str | None:
+        """BOOK, PDNG, INFO: a code (001.02) or ``Cd``/``Prtry`` inside (later versions)."""
+        if element is None:
+            return None
+        return text_of(element) or next((text_of(code) for code in element), None)
 
     def amount(self, element: Any, where: str) -> tuple[Decimal, str]:
         if element is None:
@@ -319,6 +327,7 @@ class _Head:
         self.booking_date: date | None = None
         self.value_date: date | None = None
         self.reversal = False
+        self.status: str | None = None
         self.reference: str | None = None
         self.payment_info_id: str | None = None
         self.own_amount = False
@@ -335,6 +344,7 @@ class _Head:
             "booking_date": self.booking_date,
             "value_date": self.value_date,
             "reversal": self.reversal,
+            "entry_status": self.status,
             "payment_info_id": self.payment_info_id,
             "bank_reference": self.reference,
         }

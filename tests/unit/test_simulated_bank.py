@@ -133,6 +133,7 @@ def _assert_same(read: BankTransaction, booking: bank.Booking) -> None:
     assert read.counterparty_name == booking.counterparty_name
     assert read.counterparty_iban == booking.counterparty_iban
     assert read.counterparty_bic == booking.counterparty_bic
+    assert read.entry_status == "BOOK"
 
 
 def test_ids_are_the_same_on_every_read_and_never_shared() -> None:

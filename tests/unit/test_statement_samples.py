@@ -220,6 +220,11 @@ def test_finnish_notification_returns_and_three_currencies() -> None:
     assert (read.format, len(transactions)) == ("camt.054", 13)
     assert read.statements[0].opening_balance is None  # notifications carry no balances
     assert {t.return_reason for t in transactions if t.reversal} == {"AC01", "CUST"}
+    # the failed debits are reported for information only (Sts INFO), not booked
+    assert [(t.entry_status, t.amount) for t in transactions if t.entry_status != "BOOK"] == [
+        ("INFO", _d("40.00")),
+        ("INFO", _d("60.00")),
+    ]
     foreign = {(t.instructed_currency, t.exchange_rate) for t in transactions}
     assert {("USD", _d("0.666667")), ("JPY", _d("0.00630875"))} <= foreign
     assert {t.currency for t in transactions} == {"EUR"}
