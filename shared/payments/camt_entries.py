@@ -150,6 +150,8 @@ class EntryReader:
             if alone and batch_count and batch_count > 1 and not head.own_amount:
                 fields["batch_count"] = batch_count
             transactions.append(RawTransaction(position, index, fields["bank_reference"], fields))
+        if alone:
+            _booked_amount(head, fields)
         _check_sum(head, transactions, where)
         return transactions
 
@@ -523,6 +525,18 @@ class _Head:
         if t.AddtlNtryInf in top:
             parts.append(top[t.AddtlNtryInf].text or "")
         return plain(" ".join(parts)) if parts else ""
+
+
+def _booked_amount(head: _Head, fields: dict[str, Any]) -> None:
+    """An entry's only detail moves what the entry booked: a detail amount that differs (a
+    return of 50.00 booked as 53.00 with the charges) is kept as the instructed amount."""
+    booked = head.amount if head.credit else -head.amount
+    if fields["currency"] != head.currency or fields["amount"] == booked:
+        return
+    if "instructed_amount" not in fields:
+        fields["instructed_amount"] = abs(fields["amount"])
+        fields["instructed_currency"] = fields["currency"]
+    fields["amount"] = booked
 
 
 def _check_sum(head: _Head, transactions: list[RawTransaction], where: str) -> None:

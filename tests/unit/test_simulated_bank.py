@@ -249,3 +249,20 @@ def test_mt940_inside_swift_blocks_and_after_a_940_line_reads_the_same() -> None
     expected = read_statement(plain).statements[0].transactions
     for variant in (wrapped, headed):
         assert read_statement(variant).statements[0].transactions == expected
+
+
+def test_an_only_detail_with_another_amount_books_the_entrys_amount() -> None:
+    returned = bank.Booking(
+        Decimal("-53.00"), date(2026, 12, 3), mandate_id="M1", reversal=True, return_reason="MS03"
+    )
+    data = bank.camt053(bank.BankStatement((returned,)))
+    start = data.index(b"<TxDtls>")
+    detail_says_50 = data[:start] + data[start:].replace(b">53.00<", b">50.00<", 1)
+
+    (read,) = read_statement(detail_says_50).statements[0].transactions
+
+    assert (read.amount, read.instructed_amount, read.instructed_currency) == (
+        Decimal("-53.00"),
+        Decimal("50.00"),
+        "EUR",
+    )
