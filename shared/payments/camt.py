@@ -14,6 +14,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -228,9 +229,7 @@ def _text(element: Any, ns: str, path: str) -> str | None:
     return value or None
 
 
-def _date_part(value: str | None) -> Any:
-    from datetime import date
-
+def _date_part(value: str | None) -> date | None:
     if not value:
         return None
     try:
