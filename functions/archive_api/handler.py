@@ -82,7 +82,8 @@ StaffCustomer = Annotated[
 # The path parameter as documented; a number of another shape answers like a missing one.
 DocumentNumber = Annotated[str, Path(json_schema_extra={"pattern": schema.NUMBER_PATTERN})]
 _SIGNED_IN: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
-_DATE = {"format": "date"}
+_TYPES_RULE = schema.TYPES_PATTERN
+_CURSOR_RULE = schema.CURSOR_PATTERN
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,10 @@ def archive() -> Archive:
     return Archive(documents=documents_store(settings), files=document_archive(settings))
 
 
-def _documented(pattern: str, description: str, alias: str | None = None) -> Any:
-    """A query parameter whose rules the handler checks itself, with its own messages."""
-    return Query(alias=alias, description=description, json_schema_extra={"pattern": pattern})
+def _documented(description: str, alias: str | None = None, **rules: str) -> Any:
+    """A query parameter whose ``rules`` (JSON schema keywords) the handler checks itself, with
+    its own messages; the resolver's validation would answer with its own."""
+    return Query(alias=alias, description=description, json_schema_extra=dict(rules))
 
 
 @app.get(
@@ -113,18 +115,16 @@ def list_documents(
     customer: StaffCustomer = None,
     document_types: Annotated[
         str | None,
-        _documented(schema.TYPES_PATTERN, "comma-separated: invoice, cancellation, ...", "type"),
+        _documented("comma-separated: invoice, cancellation, ...", "type", pattern=_TYPES_RULE),
     ] = None,
-    issued_from: Annotated[
-        str | None, Query(alias="from", description="YYYY-MM-DD", json_schema_extra=_DATE)
+    issued_from: Annotated[str | None, _documented("YYYY-MM-DD", "from", format="date")] = None,
+    issued_to: Annotated[str | None, _documented("YYYY-MM-DD", "to", format="date")] = None,
+    limit: Annotated[
+        str | None, _documented("1 to 100, default 20", pattern=schema.LIMIT_PATTERN)
     ] = None,
-    issued_to: Annotated[
-        str | None, Query(alias="to", description="YYYY-MM-DD", json_schema_extra=_DATE)
-    ] = None,
-    limit: Annotated[str | None, _documented(schema.LIMIT_PATTERN, "1 to 100, default 20")] = None,
     cursor: Annotated[
         str | None,
-        _documented(schema.CURSOR_PATTERN, "next_cursor of the page before; empty: the first"),
+        _documented("next_cursor of the page before; empty: the first", pattern=_CURSOR_RULE),
     ] = None,
 ) -> dict[str, Any]:
     customer_id = reading_customer(customer)

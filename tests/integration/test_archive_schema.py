@@ -28,6 +28,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from infra import spec
 from tests.integration.test_archive_api import ALICE, BOB, TIMEOUT, Archive, served_archive
 
+pytestmark = pytest.mark.xdist_group("archive-schema")
+
 EXAMPLES = 30
 ARCHIVE_ROUTES = [route for route in spec.ROUTES if route.api == "archive"]
 STAFF_ID = "anna.schmidt"
