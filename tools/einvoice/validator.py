@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from lxml import etree
 from saxonche import PySaxonProcessor
@@ -93,9 +93,11 @@ class Validator:
     def _schema_findings(self, tree: Any) -> list[Finding]:
         if self._schema.validate(tree):
             return []
+        # lxml-stubs declare the error log without its iteration.
+        errors: Iterable[Any] = cast(Any, self._schema.error_log)
         return [
             Finding("xsd", "CII-XSD", "fatal", error.message, f"line {error.line}")
-            for error in self._schema.error_log
+            for error in errors
         ]
 
 
