@@ -62,6 +62,8 @@ ALICE_MONTHS = [Period(2025, 12), *(Period(2026, month) for month in range(1, 12
 PAGE_SIZE = 10
 
 pytestmark = pytest.mark.xdist_group("portal")
+# Two cores shared with the rest of the suite: wait for the page longer than Playwright's 5 s.
+expect.set_options(timeout=20_000)
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,7 @@ def browser(playwright: Playwright, tmp_path: Path) -> Iterator[BrowserContext]:
 @pytest.fixture
 def page(browser: BrowserContext) -> Page:
     page = browser.new_page()
+    page.set_default_timeout(20_000)
     problems: list[str] = []
     page.on("console", lambda message: _note_console(problems, message))
     page.on("pageerror", lambda error: problems.append(str(error)))

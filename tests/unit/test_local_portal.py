@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -184,13 +186,56 @@ def test_answers_to_the_portals_origin_name_it_even_when_refused(gateway: Gatewa
     assert header(missing_route, "access-control-allow-origin") == PORTAL_ORIGIN
 
 
-def test_every_text_key_exists_in_both_languages() -> None:
-    texts = (spec.PORTAL.source_dir / "texts.js").read_text(encoding="utf-8")
-    german, english = texts.split("\n  en: {\n")
-    keys = [
-        sorted(line.split('"')[1] for line in part.splitlines() if line.startswith('    "'))
-        for part in (german.split("\n  de: {\n")[1], english)
-    ]
+def dictionary() -> dict[str, dict[str, str]]:
+    """texts.js read as data: per language, key -> text."""
+    source = (spec.PORTAL.source_dir / "texts.js").read_text(encoding="utf-8")
+    german, english = source.split("\n  en: {\n")
+    entry = re.compile(r'^    "([\w.]+)":\s*"((?:[^"\\]|\\.)*)",', re.MULTILINE)
+    flat = {"de": german.split("\n  de: {\n")[1], "en": english}
+    return {
+        language: dict(entry.findall(re.sub(r":\n\s+", ": ", part)))
+        for language, part in flat.items()
+    }
 
-    assert keys[0] == keys[1]
-    assert len(keys[0]) > 50
+
+class _TextedElements(HTMLParser):
+    """(data-text key, the element's own text) of every element that names a text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[list[str]] = []
+        self._open: list[list[str] | None] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        key = dict(attrs).get("data-text")
+        element = [key, ""] if key else None
+        if element:
+            self.found.append(element)
+        if tag not in {"meta", "link", "input", "br"}:
+            self._open.append(element)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open and tag not in {"meta", "link", "input", "br"}:
+            self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self._open and self._open[-1] is not None:
+            self._open[-1][1] += data
+
+
+def test_every_text_key_exists_in_both_languages() -> None:
+    texts = dictionary()
+
+    assert sorted(texts["de"]) == sorted(texts["en"])
+    assert len(texts["de"]) > 80
+
+
+def test_the_pages_own_texts_are_the_german_ones_of_the_dictionary() -> None:
+    parser = _TextedElements()
+    parser.feed((spec.PORTAL.source_dir / spec.PORTAL.index_file).read_text(encoding="utf-8"))
+    german = dictionary()["de"]
+
+    assert len(parser.found) > 40
+    for key, shown in parser.found:
+        assert key in german, key
+        assert shown.strip() in {"", german[key]}, key
