@@ -89,16 +89,15 @@ def _unauthorized() -> OpenAPIResponse:
     }
 
 
-def refusals(*, with_forbidden: bool = True) -> dict[int, OpenAPIResponse]:
-    answers: dict[int, OpenAPIResponse] = {
+def refusals() -> dict[int, OpenAPIResponse]:
+    """What every signed-in route may answer instead, in the one error shape."""
+    return {
         400: _error("a parameter is invalid; the message names it"),
         401: _unauthorized(),
+        403: _error("a customer token named a customer"),
         404: _error("no such document for this reader"),
         500: _error("an unexpected failure; the answer tells nothing of it"),
     }
-    if with_forbidden:
-        answers[403] = _error("a customer token named a customer")
-    return answers
 
 
 def json_answer(model: type[BaseModel], description: str) -> dict[int, OpenAPIResponse]:
