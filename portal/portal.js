@@ -20,6 +20,9 @@ const state = {
   documents: null,
   nextCursor: null,
   account: null,
+  // The status and error lines as text keys, so that a language switch translates them too.
+  status: null,
+  error: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -85,29 +88,38 @@ function applyLanguage(language) {
   renderSession();
   renderDocuments();
   renderAccount();
+  renderMessages();
 }
 
 // --- messages ------------------------------------------------------------------------------
 
-function announce(message) {
-  $("status").textContent = message;
+// A message is [text key, values], or null for none.
+function announce(key = "", values = {}) {
+  state.status = key ? [key, values] : null;
+  renderMessages();
 }
 
-function showError(message) {
+function showError(key = "", values = {}) {
+  state.error = key ? [key, values] : null;
+  renderMessages();
+}
+
+function renderMessages() {
+  $("status").textContent = state.status ? text(...state.status) : "";
   const box = $("error");
-  box.textContent = message;
-  box.hidden = !message;
+  box.textContent = state.error ? text(...state.error) : "";
+  box.hidden = !state.error;
 }
 
-function errorText(error) {
-  if (error.status === 0) return text("error.network");
-  if (error.status === 401) return text("error.unauthorized");
-  if (error.status === 403) return text("error.forbidden");
-  if (error.status === 404) return text("error.not_found");
+function errorMessage(error) {
+  if (error.status === 0) return ["error.network"];
+  if (error.status === 401) return ["error.unauthorized"];
+  if (error.status === 403) return ["error.forbidden"];
+  if (error.status === 404) return ["error.not_found"];
   if (error.status === 400) {
-    return text("error.invalid", { detail: error.message.split(":")[0] || error.code });
+    return ["error.invalid", { detail: error.message.split(":")[0] || error.code }];
   }
-  return text("error.server");
+  return ["error.server"];
 }
 
 // --- the API -------------------------------------------------------------------------------
@@ -186,7 +198,7 @@ async function signIn(token) {
   await loadEverything();
 }
 
-function signOut(message = "") {
+function signOut(message = []) {
   sessionStorage.removeItem(TOKEN_KEY);
   sessionStorage.removeItem(CUSTOMER_KEY);
   Object.assign(state, { token: null, claims: {}, customer: null, documents: null });
@@ -194,8 +206,8 @@ function signOut(message = "") {
   $("token").value = "";
   for (const id of ["session", "balance", "documents"]) $(id).hidden = true;
   $("signin").hidden = false;
-  showError(message);
-  announce("");
+  showError(...message);
+  announce();
   $("token").focus();
 }
 
@@ -219,10 +231,10 @@ async function loadEverything() {
 
 function failed(error) {
   if (error.status === 401) {
-    signOut(errorText(error));
+    signOut(errorMessage(error));
     return;
   }
-  showError(errorText(error));
+  showError(...errorMessage(error));
 }
 
 // --- documents -------------------------------------------------------------------------------
@@ -230,8 +242,8 @@ function failed(error) {
 async function loadDocuments() {
   const section = $("documents");
   section.setAttribute("aria-busy", "true");
-  announce(text("status.loading"));
-  showError("");
+  announce("status.loading");
+  showError();
   try {
     const response = await api("/documents", {
       query: {
@@ -246,9 +258,9 @@ async function loadDocuments() {
     state.documents = page.documents;
     state.nextCursor = page.next_cursor;
     renderDocuments();
-    announce(text("status.loaded", { count: page.documents.length }));
+    announce("status.loaded", { count: page.documents.length });
   } catch (error) {
-    announce("");
+    announce();
     failed(error);
   } finally {
     section.setAttribute("aria-busy", "false");
@@ -314,8 +326,8 @@ function turnPage(step) {
 // The API answers the PDF's presigned URL (Accept: application/json); the storage serves it
 // as an attachment, so opening it saves the file and leaves the page where it is.
 async function downloadPdf(doc) {
-  announce(text("status.downloading"));
-  showError("");
+  announce("status.downloading");
+  showError();
   try {
     const link = await (await api(doc.pdf)).json();
     const anchor = document.createElement("a");
@@ -324,16 +336,16 @@ async function downloadPdf(doc) {
     document.body.append(anchor);
     anchor.click();
     anchor.remove();
-    announce(text("status.downloaded", { name: `${doc.number}.pdf` }));
+    announce("status.downloaded", { name: `${doc.number}.pdf` });
   } catch (error) {
-    announce("");
+    announce();
     failed(error);
   }
 }
 
 async function downloadXml(doc) {
-  announce(text("status.downloading"));
-  showError("");
+  announce("status.downloading");
+  showError();
   try {
     const blob = await (await api(doc.xml, { accept: "application/xml" })).blob();
     const url = URL.createObjectURL(blob);
@@ -344,10 +356,10 @@ async function downloadXml(doc) {
     anchor.click();
     anchor.remove();
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
-    announce(text("status.downloaded", { name: `${doc.number}.xml` }));
+    announce("status.downloaded", { name: `${doc.number}.xml` });
   } catch (error) {
-    announce("");
-    if (error.status === 404) showError(text("error.no_einvoice"));
+    announce();
+    if (error.status === 404) showError("error.no_einvoice");
     else failed(error);
   }
 }
@@ -421,11 +433,11 @@ function wire() {
     event.preventDefault();
     const token = $("token").value.trim();
     if (!token) {
-      showError(text("signin.empty"));
+      showError("signin.empty");
       $("token").focus();
       return;
     }
-    showError("");
+    showError();
     signIn(token);
   });
   $("signout").addEventListener("click", () => signOut());
@@ -433,13 +445,13 @@ function wire() {
     event.preventDefault();
     const customer = $("staff-customer").value.trim();
     if (!CUSTOMER_ID.test(customer)) {
-      showError(text("staff.invalid"));
+      showError("staff.invalid");
       $("staff-customer").focus();
       return;
     }
     state.customer = customer;
     sessionStorage.setItem(CUSTOMER_KEY, customer);
-    showError("");
+    showError();
     loadEverything();
   });
   $("filter-form").addEventListener("submit", (event) => {
@@ -450,7 +462,7 @@ function wire() {
       to: $("filter-to").value,
     };
     if (filter.from && filter.to && filter.from > filter.to) {
-      showError(text("filter.order"));
+      showError("filter.order");
       $("filter-from").focus();
       return;
     }
@@ -475,7 +487,7 @@ async function start() {
   try {
     state.apiUrl = await readConfig();
   } catch {
-    showError(text("error.config"));
+    showError("error.config");
     $("signin-form").querySelector("button").disabled = true;
     return;
   }

@@ -343,6 +343,14 @@ def test_english_switches_texts_formats_and_the_lang_attribute(page: Page, porta
     expect(row).to_contain_text("November 2026")
     expect(page.locator("#document-rows tr").first).to_contain_text("Credit note / cancellation")
     assert page.title() == "Customer portal"
+    expect(page.locator("#status")).to_have_text(f"{PAGE_SIZE} documents loaded.")
+    page.get_by_label("Issued from").fill("2026-06-01")
+    page.get_by_label("Issued until").fill("2026-05-01")
+    page.get_by_role("button", name="Filter", exact=True).click()
+    expect(page.get_by_role("alert")).to_have_text("The “from” date lies after the “until” date.")
+    page.get_by_role("button", name="Deutsch").click()
+    expect(page.get_by_role("alert")).to_have_text("Das Datum „ab“ liegt nach dem Datum „bis“.")
+    page.get_by_role("button", name="English").click()
     page.reload()
     assert page.locator("html").get_attribute("lang") == "en"
 
