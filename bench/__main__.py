@@ -85,6 +85,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orders-only", action="store_true", help="only the order intake")
     parser.add_argument("--payments-only", action="store_true", help="only the statement import")
     parser.add_argument("--entries", type=int, help="entries of the bench statement (100,000)")
+    parser.add_argument(
+        "--statements-only", action="store_true", help="only reading bank statements"
+    )
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
     scale = Scale(
@@ -98,8 +101,9 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
     figures: list[Figure] = []
-    if args.payments_only:
-        figures += payments_figures(scale)
+    if args.payments_only or args.statements_only:
+        figures += statement_figures(scale) if args.statements_only else []
+        figures += payments_figures(scale) if args.payments_only else []
         _write(figures)
         return
     if not args.orders_only:
@@ -114,6 +118,7 @@ def main(argv: list[str] | None = None) -> None:
         with console.status("composing invoices"):
             figures += compose_per_customer(scale.composed_customers)
         figures += payments_figures(scale)
+        figures += statement_figures(scale)
     _write(figures)
 
 
@@ -130,6 +135,14 @@ def payments_figures(scale: Scale) -> list[Figure]:
     with console.status(f"a camt.053 of {entries:,} entries imported on the embedded AWS"):
         figures: list[Figure] = payments.payment_figures(entries)
     return figures
+
+
+def statement_figures(scale: Scale) -> list[Figure]:
+    from bench import statements
+
+    entries, runs = (10_000, 1) if scale == QUICK else (100_000, 3)
+    with console.status(f"a CAMT.053 and an MT940 of {entries:,} entries, parsed"):
+        return statements.statement_figures(entries, runs)
 
 
 def archive_figures(scale: Scale) -> list[Figure]:

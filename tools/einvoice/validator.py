@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from lxml import etree
 from saxonche import PySaxonProcessor
@@ -93,10 +93,10 @@ class Validator:
     def _schema_findings(self, tree: Any) -> list[Finding]:
         if self._schema.validate(tree):
             return []
+        errors: Any = self._schema.error_log  # iterable; lxml-stubs do not say so
         return [
             Finding("xsd", "CII-XSD", "fatal", error.message, f"line {error.line}")
-            # lxml's stubs give the error log no __iter__; it iterates its entries.
-            for error in cast(Iterable[Any], self._schema.error_log)
+            for error in errors
         ]
 
 
