@@ -108,6 +108,7 @@ def report_table(report: ImportReport, *, title: str) -> Table:
         ("mandates revoked", f"{report.mandates_revoked:,}"),
         ("unmatched", f"{report.unmatched:,} ({format_eur(report.unmatched_amount)})"),
         ("duplicates skipped", f"{report.duplicates:,}"),
+        ("pending or information only", f"{report.not_booked:,}"),
         ("postings written", f"{report.postings:,}"),
         ("seconds", ", ".join(f"{step} {s:g}" for step, s in report.seconds.items())),
     ]

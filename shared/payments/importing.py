@@ -44,6 +44,8 @@ from shared.payments.statement import BankTransaction, Statement, StatementFile
 logger = logging.getLogger(__name__)
 
 CHUNK = 2_000
+# camt entry statuses that moved money; MT940 has booked entries only (None).
+BOOKED = frozenset({None, "BOOK"})
 LEASE_SECONDS = 900
 
 
@@ -78,6 +80,9 @@ class ImportReport(BaseModel):
     unmatched: int = 0
     unmatched_amount: Decimal = ZERO
     duplicates: int = 0
+    # Pending or informational entries (camt Sts PDNG, INFO): no money moved, nothing posted;
+    # the booked entry comes in a later statement.
+    not_booked: int = 0
     postings: int = 0
     mandates_revoked: int = 0
     unmatched_entries: list[UnmatchedEntry] = []
@@ -186,6 +191,9 @@ class PaymentImport:
     ) -> None:
         tally = work.tally
         tally.report.entries += len(transactions)
+        booked = [t for t in transactions if t.entry_status in BOOKED]
+        tally.report.not_booked += len(transactions) - len(booked)
+        transactions = booked
         started = time.perf_counter()
         known = self.decisions.decided([t.transaction_id for t in transactions])
         tally.timed("read", started)

@@ -288,3 +288,20 @@ def test_a_customer_paying_in_several_chunks_is_read_once_and_seen_up_to_date() 
     assert parts.ledger.read == [ANNA]  # type: ignore[attr-defined]
     second = parts.decisions.stored["TX-00000012"]
     assert [(p.item, p.amount) for p in second.postings] == [(None, Decimal("-11.90"))]
+
+
+@pytest.mark.parametrize("status", ["PDNG", "INFO"])
+def test_entries_that_moved_no_money_are_neither_posted_nor_set_aside(status: str) -> None:
+    parts = _seeded()
+    pending = transaction(
+        "11.90", transaction_id="TX-00000021", remittance="RE-2026-00000001", entry_status=status
+    )
+    booked = transaction(
+        "20.00", transaction_id="TX-00000022", remittance="RE-2026-00000002", entry_status="BOOK"
+    )
+
+    report = parts.importer().run(statement_file(pending, booked))
+
+    assert (report.entries, report.not_booked, report.matched, report.unmatched) == (2, 1, 1, 0)
+    assert set(parts.decisions.stored) == {"TX-00000022"}
+    assert parts.ledger.account(ANNA).item("RE-2026-00000001").open == Decimal("11.90")  # type: ignore[union-attr]
