@@ -16,7 +16,7 @@ credit on the account.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -137,6 +137,12 @@ def account_of(customer_id: str, postings: Iterable[Posting]) -> Account:
     unique = {posting.posting_id: posting for posting in postings}
     ordered = sorted(unique.values(), key=_booking_order)
     return Account(customer_id, tuple(ordered))
+
+
+def fold_item(name: str, postings: Sequence[Posting]) -> OpenItem:
+    """One item from its postings (each counted once by its id), as ``Account.items`` folds it."""
+    unique = list({posting.posting_id: posting for posting in postings}.values())
+    return _fold(name, unique)
 
 
 def _fold(name: str, postings: list[Posting]) -> OpenItem:

@@ -235,7 +235,11 @@ class PaymentImport:
                 books.apply(decision.postings)
                 decided.append(decision)
             tally.timed("match", started)
-        return [_of_statement(decision, statement.statement_id) for decision in decided]
+        # The clarification list shows the statement; postings name the transaction already.
+        return [
+            _of_statement(decision, statement.statement_id) if decision.rule is None else decision
+            for decision in decided
+        ]
 
     def _load(self, transactions: Sequence[BankTransaction], loaded: _Loaded) -> Books:
         """The books with what these transactions need and earlier chunks did not load."""

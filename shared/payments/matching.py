@@ -26,7 +26,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.accounts.model import Account, OpenItem, Posting, PostingKind, account_of
+from shared.accounts.model import (
+    Account,
+    OpenItem,
+    Posting,
+    PostingKind,
+    account_of,
+    fold_item,
+)
 from shared.money import ZERO, total
 from shared.payments.collections import (
     MANDATE_ENDING,
@@ -109,40 +116,86 @@ def unmatched(transaction: BankTransaction, reason: str) -> Decision:
 
 @dataclass
 class Books:
-    """What the import loaded for matching; accounts change as decisions are applied."""
+    """What the import loaded for matching; accounts change as decisions are applied.
+
+    Items are folded from their postings when first asked for and again only when a posting of
+    theirs is applied: matching mostly asks for one item of an account.
+    """
 
     accounts: dict[str, Account] = field(default_factory=dict)
     # Invoice number -> customer id, for the numbers the statement names.
     owners: dict[str, str] = field(default_factory=dict)
     batches: dict[str, CollectionBatch] = field(default_factory=dict)
-    # Each account's items by compact name, folded once per change of the account.
-    _items: dict[str, dict[str, OpenItem]] = field(default_factory=dict, repr=False)
+    # Per customer: each item's postings and its folded state, by its name without separators.
+    _postings: dict[str, dict[str, list[Posting]]] = field(default_factory=dict, repr=False)
+    _folded: dict[str, dict[str, OpenItem]] = field(default_factory=dict, repr=False)
+    # Postings applied since an account was last built, and the ids each account holds.
+    _extra: dict[str, list[Posting]] = field(default_factory=dict, repr=False)
+    _ids: dict[str, set[str]] = field(default_factory=dict, repr=False)
 
     def account(self, customer_id: str) -> Account:
-        return self.accounts.get(customer_id) or account_of(customer_id, ())
-
-    def items(self, customer_id: str) -> dict[str, OpenItem]:
-        """The account's items (settled ones too) by their name without separators."""
-        found = self._items.get(customer_id)
-        if found is None:
-            items = self.account(customer_id).items()
-            found = self._items[customer_id] = {compact(item.item): item for item in items}
-        return found
+        extra = self._extra.pop(customer_id, None)
+        base = self.accounts.get(customer_id) or account_of(customer_id, ())
+        if extra:
+            base = self.accounts[customer_id] = account_of(customer_id, [*base.postings, *extra])
+        return base
 
     def item(self, customer_id: str, name: str) -> OpenItem | None:
-        return self.items(customer_id).get(compact(name))
+        """The item (settled ones too) named with or without separators."""
+        key = compact(name)
+        folded = self._folded.setdefault(customer_id, {})
+        found = folded.get(key)
+        if found is None:
+            postings = self._grouped(customer_id).get(key)
+            if postings is None:
+                return None
+            found = folded[key] = fold_item(postings[0].item or key, postings)
+        return found
+
+    def items(self, customer_id: str) -> list[OpenItem]:
+        """Every item of the account, in the order they were opened."""
+        items = [self.item(customer_id, key) for key in self._grouped(customer_id)]
+        found = [item for item in items if item is not None]
+        return sorted(found, key=lambda item: (item.opened_on, item.item))
 
     def open_items(self, customer_id: str) -> list[OpenItem]:
-        return [item for item in self.items(customer_id).values() if item.open > ZERO]
+        return [item for item in self.items(customer_id) if item.open > ZERO]
 
     def apply(self, postings: Iterable[Posting]) -> None:
+        """Postings join their accounts; one applied before (by its id) changes nothing."""
         by_customer: dict[str, list[Posting]] = {}
         for posting in postings:
             by_customer.setdefault(posting.customer_id, []).append(posting)
         for customer_id, new in by_customer.items():
-            old = self.account(customer_id).postings
-            self.accounts[customer_id] = account_of(customer_id, [*old, *new])
-            self._items.pop(customer_id, None)
+            known = self._ids.get(customer_id)
+            if known is None:
+                postings = self.account(customer_id).postings
+                known = self._ids[customer_id] = {posting.posting_id for posting in postings}
+            fresh = [posting for posting in new if posting.posting_id not in known]
+            if fresh:
+                known.update(posting.posting_id for posting in fresh)
+                self._extra.setdefault(customer_id, []).extend(fresh)
+                self._regroup(customer_id, fresh)
+
+    def _grouped(self, customer_id: str) -> dict[str, list[Posting]]:
+        grouped = self._postings.get(customer_id)
+        if grouped is None:
+            grouped = self._postings[customer_id] = {}
+            for posting in self.account(customer_id).postings:
+                if posting.item is not None:
+                    grouped.setdefault(compact(posting.item), []).append(posting)
+        return grouped
+
+    def _regroup(self, customer_id: str, fresh: list[Posting]) -> None:
+        grouped = self._postings.get(customer_id)
+        if grouped is None:
+            return
+        folded = self._folded.setdefault(customer_id, {})
+        for posting in fresh:
+            if posting.item is not None:
+                key = compact(posting.item)
+                grouped.setdefault(key, []).append(posting)
+                folded.pop(key, None)
 
 
 @dataclass(frozen=True)
@@ -204,6 +257,8 @@ def decide(transaction: BankTransaction, books: Books, policy: MatchPolicy) -> D
         if transaction.return_reason or transaction.bank_return_code or transaction.reversal:
             return _returned(transaction, books, policy)
         return unmatched(transaction, "outgoing payment that is not a returned debit of ours")
+    if transaction.reversal:
+        return unmatched(transaction, "reversal of an outgoing payment (a refund came back?)")
     return _incoming(transaction, books, policy)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 SEQUENCE_DIGITS = 8
 _SEPARATORS = r"[\s\-_/.:#]*"
@@ -30,7 +30,7 @@ class NumberMention:
     # The sequence digits as typed, leading zeros included.
     digits: str
 
-    @property
+    @cached_property
     def number(self) -> str | None:
         """The invoice number with leading zeros filled in; None when too many digits."""
         if len(self.digits) > SEQUENCE_DIGITS:
@@ -43,7 +43,10 @@ _NOT_ALPHANUMERIC = re.compile(r"[^A-Z0-9]")
 
 def compact(value: str) -> str:
     """Letters and digits alone, upper case: ``RE-2026-00000001`` is ``RE202600000001``."""
-    return _NOT_ALPHANUMERIC.sub("", value.upper())
+    plain = value.replace("-", "").upper()
+    if plain.isascii() and plain.isalnum():
+        return plain
+    return _NOT_ALPHANUMERIC.sub("", plain)
 
 
 @lru_cache(maxsize=16)

@@ -352,6 +352,7 @@ def test_a_text_naming_two_customers_goes_to_clarification() -> None:
         ({"currency": "USD"}, "currency USD: only EUR is posted"),
         ({"amount": Decimal("-10.00")}, "outgoing payment that is not a returned debit of ours"),
         ({"amount": Decimal("0.00")}, "amount is zero"),
+        ({"reversal": True}, "reversal of an outgoing payment (a refund came back?)"),
         ({"remittance": "Miete Dezember"}, "names no invoice, customer or reference of ours"),
     ],
 )
