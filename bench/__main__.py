@@ -222,6 +222,7 @@ def seed(make: Callable[[str], Any], stack: Any, hoster: Hoster) -> None:
     contracts = DynamoContracts(make("dynamodb"), stack.table_names[spec.CONTRACTS.id])
     contracts.save_customers(hoster.customers)
     contracts.save_positions(hoster.shards, hoster.positions)
+    contracts.save_mandates(hoster.shards, hoster.mandates)
 
 
 @dataclass(frozen=True)

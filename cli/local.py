@@ -64,6 +64,7 @@ def _seed(stack: LocalStack, endpoint: str, customers: int, shards: int) -> None
     contracts = DynamoContracts(dynamodb, stack.table_names["Contracts"])
     contracts.save_customers(hoster.customers)
     contracts.save_positions(hoster.shards, hoster.positions)
+    contracts.save_mandates(hoster.shards, hoster.mandates)
     console.print(f"seeded {customers:,} synthetic customers (C0000001 ..)")
 
 

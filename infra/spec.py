@@ -502,12 +502,11 @@ def default_settings() -> dict[str, str]:
         "BILLING_SELLER_TAX_NUMBER": "43/123/45678",
         "BILLING_SELLER_CONTACT": "Buchhaltung",
         "BILLING_SELLER_PHONE": "+49 40 1234567",
-        # The Bundesbank's test creditor identifier until the seller has its own.
+        # The SEPA creditor identifier mandates are given to and debits collected under (the
+        # Bundesbank's test identifier until the seller has its own).
         "BILLING_SELLER_CREDITOR_ID": "DE98ZZZ09999999999",
         "BILLING_PAYMENT_TERM_DAYS": "14",
-        # The SEPA creditor identifier mandates are given to (this one is the Bundesbank's test
-        # id), and the days in which a customer may withdraw an order.
-        "BILLING_SEPA_CREDITOR_ID": "DE98ZZZ09999999999",
+        # The days in which a customer may withdraw an order.
         "BILLING_WITHDRAWAL_DAYS": "14",
         # The sender of invoice e-mails: an SES identity (the CDK app takes billing:mailFrom).
         "BILLING_MAIL_FROM": "rechnung@beispiel-hosting.example",

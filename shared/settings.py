@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from stdnum.eu import at_02
+from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from shared.customers import Address
 from shared.invoicing.model import Seller
@@ -30,9 +32,7 @@ class Settings(BaseSettings):
     credit_note_prefix: str = Field(default="GS", pattern=r"^[A-Z]{1,6}$")
     payment_term_days: int = Field(default=14, ge=0, le=120)
 
-    # Order intake: the SEPA creditor identifier mandates are taken for, the days a customer
-    # may withdraw an order, and where feed files arrive and their rejects go (work bucket).
-    sepa_creditor_id: str = Field(default="DE98ZZZ09999999999", pattern=r"^[A-Z]{2}[0-9]{2}")
+    # Order intake: the days a customer may withdraw an order.
     withdrawal_days: int = Field(default=14, ge=0, le=90)
 
     # Delivery: the queue issued invoices are announced on (unset: the run announces nothing),
@@ -57,8 +57,20 @@ class Settings(BaseSettings):
     # The contact XRechnung asks for (BR-DE-2): a department or person and a phone number.
     seller_contact: str = Field(min_length=1)
     seller_phone: str = Field(min_length=3)
-    # SEPA creditor identifier, for invoices collected by direct debit.
+    # The SEPA creditor identifier (AT-02): mandates are given to it, invoices collected by
+    # direct debit name it, debit files collect under it. Unset: no direct debits.
     seller_creditor_id: str | None = None
+
+    @field_validator("seller_creditor_id")
+    @classmethod
+    def _valid_creditor_id(cls, value: str | None) -> str | None:
+        """Its ISO 7064 mod 97-10 check digits, in the compact form (python-stdnum)."""
+        if value is None or not value.strip():
+            return None
+        try:
+            return str(at_02.validate(value))
+        except StdnumValidationError as error:
+            raise ValueError(f"not a SEPA creditor identifier: {error}") from error
 
     @property
     def seller(self) -> Seller:

@@ -137,10 +137,18 @@ def order_service(settings: Settings, dynamodb: Any | None = None) -> OrderServi
         contracts=DynamoOrderContracts(dynamodb, settings.contracts_table, settings.shard_count),
         policy=OrderPolicy(
             shard_count=settings.shard_count,
-            creditor_id=settings.sepa_creditor_id,
+            creditor_id=_creditor_id(settings),
             withdrawal_days=settings.withdrawal_days,
         ),
     )
+
+
+def _creditor_id(settings: Settings) -> str:
+    if settings.seller_creditor_id is None:
+        raise ValueError(
+            "BILLING_SELLER_CREDITOR_ID is not set: the SEPA creditor id mandates are given to"
+        )
+    return settings.seller_creditor_id
 
 
 def contract_changes(settings: Settings, dynamodb: Any | None = None) -> ContractChanges:

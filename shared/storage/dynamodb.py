@@ -1,8 +1,9 @@
 """The DynamoDB implementation of the storage ports.
 
 Keys
-- Contracts: ``SHARD#00042`` holds a shard's customers (``C…#CUSTOMER``) and positions
-  (``C…#POS#<id>``), so one query reads a whole shard.
+- Contracts: ``SHARD#00042`` holds a shard's customers (``C…#CUSTOMER``), positions
+  (``C…#POS#<id>``) and SEPA mandates (``C…#MANDATE#<reference>``), so one query reads a whole
+  shard.
 - Documents: ``CUST#<id>`` with ``DOC#<issue date>#<number>``, newest last. The invoice item is
   at once the document, the claim of its number (a void takes the same key instead) and the
   marker that the customer's period is billed (GSI ``by-shard-period``, one query per shard).
@@ -31,6 +32,8 @@ from shared.customers import Customer
 from shared.invoicing.model import Invoice
 from shared.invoicing.numbering import NumberBlock
 from shared.invoicing.run import RateTotal, ShardResult
+from shared.orders.model import Mandate
+from shared.payments.mandates import StoredMandate
 from shared.periods import Period
 from shared.ports import (
     BilledMarker,
@@ -135,6 +138,29 @@ def position_item(shard: int, position: Position) -> Item:
     }
 
 
+def mandate_key(shard: int, customer_id: str, reference: str) -> Item:
+    return {"pk": shard_key(shard), "sk": f"{customer_id}#MANDATE#{reference}"}
+
+
+def mandate_item(shard: int, mandate: Mandate) -> Item:
+    key = mandate_key(shard, mandate.customer_id, mandate.reference)
+    return key | {"kind": "mandate", "data": mandate.model_dump_json()}
+
+
+def stored_mandate(item: Item) -> StoredMandate:
+    """A mandate item with what was noted on it since; ValidationError or ValueError if bad."""
+    return StoredMandate(
+        mandate=Mandate.model_validate_json(item["data"]),
+        revoked_reason=item.get("revoked_reason"),
+        revoked_on=_optional_date(item.get("revoked_on")),
+        first_collected_on=_optional_date(item.get("first_collected_on")),
+    )
+
+
+def _optional_date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
 class DynamoContracts:
     def __init__(self, client: Any, table: str) -> None:
         self._client = client
@@ -145,6 +171,10 @@ class DynamoContracts:
         for item in query_all(self._client, **self._partition(shard_key(shard))):
             self._add(snapshot, item)
         return snapshot
+
+    def save_mandates(self, shard_of_customer: dict[str, int], mandates: Iterable[Mandate]) -> None:
+        items = (mandate_item(shard_of_customer[m.customer_id], m) for m in mandates)
+        batch_put(self._client, self._table, items)
 
     def save_customers(self, customers: Iterable[Customer]) -> None:
         batch_put(self._client, self._table, map(customer_item, customers))
@@ -176,8 +206,12 @@ class DynamoContracts:
             elif item.get("kind") == "position":
                 position = Position.model_validate_json(item["data"])
                 snapshot.positions.setdefault(position.customer_id, []).append(position)
+            elif item.get("kind") == "mandate":
+                snapshot.mandates.setdefault(customer_id, []).append(stored_mandate(item))
         except ValidationError as error:
             snapshot.invalid.setdefault(customer_id, validation_reason(item["kind"], error))
+        except ValueError as error:
+            snapshot.invalid.setdefault(customer_id, f"{item['kind']}: {error}")
 
 
 def _marker_from(item: Item) -> BilledMarker:
