@@ -1,0 +1,269 @@
+"""The debit export: one pain.008 file per collection date of everything due and not yet collected.
+
+How nothing is collected twice:
+- One export at a time holds the register (a lease in the Control table).
+- Each item is claimed once, under a key of its own (customer and item), conditionally; a later
+  date finds the claim and leaves the item alone, and so does the same date again.
+- The file is written first (S3, If-None-Match), and only then are its batches recorded, its
+  items claimed, its FRST mandates noted as used and the file recorded for its date. The lease
+  names the file while this happens; an export that stopped half way is completed, from the
+  written file itself, by the next export before it collects anything new.
+- Ids come from the date and the contents, so writing the same collections again gives the
+  same file, and an export of a date whose items are all claimed writes nothing and reports the
+  date's files.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.accounts.ports import Ledger
+from shared.customers import shard_of
+from shared.money import total
+from shared.payments.collections import CollectionBatches
+from shared.payments.debits import (
+    DEFAULT_VERSION,
+    Creditor,
+    DebitFile,
+    DebitPayment,
+    PainVersion,
+    Skipped,
+    check_lead_time,
+    file_id_for,
+    file_key,
+    pain008,
+    parse_collection_date,
+    parse_version,
+    payments_for,
+    read_pain008,
+)
+from shared.payments.mandates import StoredMandate, usable_mandate
+from shared.payments.ports import (
+    DebitFileStore,
+    DebitFileSummary,
+    DebitRegister,
+    Lease,
+    MandateStore,
+)
+
+logger = logging.getLogger(__name__)
+
+BERLIN = ZoneInfo("Europe/Berlin")
+LEASE = timedelta(minutes=15)
+ShardProgress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class DebitExportRequest:
+    collection_date: date
+    version: PainVersion = DEFAULT_VERSION
+
+    @classmethod
+    def parse(cls, collection_date: str, version: str = DEFAULT_VERSION) -> DebitExportRequest:
+        """DebitInputError naming the field for a date or version that is not one."""
+        return cls(parse_collection_date(collection_date), parse_version(version))
+
+
+class SkippedItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    customer_id: str
+    item: str | None
+    reason: str
+
+
+class DebitExportResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    collection_date: date
+    version: str
+    shards: int
+    # The file this export wrote; None when everything due was in a file already.
+    new_file: DebitFileSummary | None
+    # Every file of the collection date, the new one included.
+    files: tuple[DebitFileSummary, ...]
+    # Due items found in a file already (this date's or an earlier one's).
+    already_claimed: int
+    customers_without_usable_mandate: int
+    skipped: tuple[SkippedItem, ...] = ()
+    # A file an earlier export left half written, completed by this one.
+    completed_pending: str | None = None
+
+
+@dataclass
+class _Scan:
+    payments: list[DebitPayment] = field(default_factory=list)
+    skipped: list[SkippedItem] = field(default_factory=list)
+    already_claimed: int = 0
+    without_mandate: int = 0
+
+
+@dataclass
+class DebitExportService:
+    mandates: MandateStore
+    ledger: Ledger
+    register: DebitRegister
+    batches: CollectionBatches
+    files: DebitFileStore
+    creditor: Creditor
+    shard_count: int
+    clock: Callable[[], datetime] = lambda: datetime.now(BERLIN)
+
+    def export(
+        self, request: DebitExportRequest, *, on_shard: ShardProgress | None = None
+    ) -> DebitExportResult:
+        """Raises DebitInputError (nothing written) or DebitBusyError (another export runs)."""
+        now = self.clock()
+        check_lead_time(request.collection_date, now.astimezone(BERLIN).date())
+        holder = uuid.uuid4().hex
+        lease = self.register.acquire(holder, now=now, until=now + LEASE)
+        try:
+            completed = self._complete_pending(lease)
+            scan = self._scan(request.collection_date, on_shard)
+            new_file = self._write(holder, request, scan.payments, now) if scan.payments else None
+        finally:
+            self.register.release(holder)
+        return DebitExportResult(
+            collection_date=request.collection_date,
+            version=request.version,
+            shards=self.shard_count,
+            new_file=new_file,
+            files=tuple(self.register.files_on(request.collection_date)),
+            already_claimed=scan.already_claimed,
+            customers_without_usable_mandate=scan.without_mandate,
+            skipped=tuple(scan.skipped),
+            completed_pending=completed,
+        )
+
+    def _complete_pending(self, lease: Lease) -> str | None:
+        if lease.pending_key is None:
+            return None
+        xml = self.files.read_if_present(lease.pending_key)
+        if xml is None:
+            self.register.clear_pending(lease.holder)
+            return None
+        logger.warning(
+            "completing a debit file left half written", extra={"key": lease.pending_key}
+        )
+        completed = self._complete(read_pain008(xml), lease.pending_key)
+        self.register.clear_pending(lease.holder)
+        return completed.file_id
+
+    def _scan(self, collection_date: date, on_shard: ShardProgress | None) -> _Scan:
+        scan = _Scan()
+        for shard in range(self.shard_count):
+            mandates = self.mandates.load_mandates(shard)
+            payments = self._due_in_shard(mandates, collection_date, scan)
+            claimed = self.register.claims([(p.customer_id, p.item) for p in payments])
+            scan.already_claimed += len(claimed)
+            scan.payments += [p for p in payments if (p.customer_id, p.item) not in claimed]
+            if on_shard is not None:
+                on_shard(shard + 1, self.shard_count)
+        return scan
+
+    def _due_in_shard(
+        self, mandates: dict[str, list[StoredMandate]], collection_date: date, scan: _Scan
+    ) -> list[DebitPayment]:
+        payments: list[DebitPayment] = []
+        for customer_id in sorted(mandates):
+            stored = usable_mandate(mandates[customer_id])
+            if stored is None:
+                scan.without_mandate += 1
+                continue
+            if stored.mandate.creditor_id != self.creditor.creditor_id:
+                reason = f"mandate {stored.mandate.reference} names creditor id "
+                reason += f"{stored.mandate.creditor_id}, not ours"
+                scan.skipped.append(SkippedItem(customer_id=customer_id, item=None, reason=reason))
+                continue
+            account = self.ledger.account(customer_id)
+            found, skipped = payments_for(account, stored, collection_date)
+            payments += found
+            scan.skipped += [_skipped(s) for s in skipped]
+        return payments
+
+    def _write(
+        self,
+        holder: str,
+        request: DebitExportRequest,
+        payments: list[DebitPayment],
+        now: datetime,
+    ) -> DebitFileSummary:
+        day = request.collection_date
+        file_id = file_id_for(self.creditor, day, request.version, payments)
+        xml = pain008(
+            self.creditor,
+            day,
+            payments,
+            version=request.version,
+            file_id=file_id,
+            created_at=now.astimezone(BERLIN).replace(tzinfo=None),
+        )
+        key = file_key(day, file_id)
+        self.register.set_pending(holder, key)
+        if not self.files.store_once(key, xml):
+            xml = self.files.read_if_present(key) or xml
+        summary = self._complete(read_pain008(xml), key)
+        self.register.clear_pending(holder)
+        return summary
+
+    def _complete(self, written: DebitFile, key: str) -> DebitFileSummary:
+        """Record the batches, claim the items, note the first collections, record the file."""
+        for batch in written.batches:
+            self.batches.record(batch)
+        conflicts = 0
+        for collection in written.collections:
+            claimed = self.register.claim(
+                collection, collection_date=written.collection_date, file_id=written.file_id
+            )
+            if not claimed:
+                conflicts += 1
+                logger.error(
+                    "item of a debit file was claimed by another file",
+                    extra={"file_id": written.file_id, "end_to_end_id": collection.end_to_end_id},
+                )
+            elif collection.sequence == "FRST":
+                self.mandates.note_first_collection(
+                    shard_of(collection.customer_id, self.shard_count),
+                    collection.customer_id,
+                    collection.mandate_reference,
+                    on=written.collection_date,
+                )
+        summary = summarize(written, key, conflicts)
+        self.register.record_file(summary)
+        logger.info(
+            "debit file written",
+            extra={"file_id": written.file_id, "key": key, "items": summary.items},
+        )
+        return summary
+
+
+def _skipped(skipped: Skipped) -> SkippedItem:
+    return SkippedItem(customer_id=skipped.customer_id, item=skipped.item, reason=skipped.reason)
+
+
+def summarize(written: DebitFile, key: str, conflicts: int = 0) -> DebitFileSummary:
+    collections = written.collections
+    first = [c for c in collections if c.sequence == "FRST"]
+    recurring = [c for c in collections if c.sequence == "RCUR"]
+    return DebitFileSummary(
+        file_id=written.file_id,
+        key=key,
+        collection_date=written.collection_date,
+        version=written.version,
+        items=len(collections),
+        customers=len({c.customer_id for c in collections}),
+        total=total(c.amount for c in collections),
+        frst_items=len(first),
+        frst_total=total(c.amount for c in first),
+        rcur_items=len(recurring),
+        rcur_total=total(c.amount for c in recurring),
+        payment_info_ids=tuple(batch.payment_info_id for batch in written.batches),
+        conflicts=conflicts,
+    )
