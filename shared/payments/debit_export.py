@@ -28,6 +28,13 @@ from shared.accounts.ports import Ledger
 from shared.customers import shard_of
 from shared.money import total
 from shared.payments.collections import CollectionBatches
+from shared.payments.debit_ports import (
+    DebitFileStore,
+    DebitFileSummary,
+    DebitRegister,
+    Lease,
+    MandateStore,
+)
 from shared.payments.debits import (
     DEFAULT_VERSION,
     Creditor,
@@ -45,13 +52,6 @@ from shared.payments.debits import (
     read_pain008,
 )
 from shared.payments.mandates import StoredMandate, usable_mandate
-from shared.payments.ports import (
-    DebitFileStore,
-    DebitFileSummary,
-    DebitRegister,
-    Lease,
-    MandateStore,
-)
 
 logger = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -119,7 +120,8 @@ def check_lead_time(collection_date: date, today: date) -> None:
 
 
 class DebitPayment(BaseModel):
-    """One transaction of a debit file: one open item of one customer under its mandate."""
+    """One transaction of a debit file: one open item of one customer under its mandate; the
+    item in the form ``item_key`` gives it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -180,14 +182,21 @@ def payments_for(
     return payments, skipped
 
 
+def item_key(item: str) -> str:
+    """An item as end-to-end ids, batches and claims name it: letters and digits, upper case
+    (``RE-2026-00000001`` is ``RE202600000001``), as the statement matching looks it up."""
+    return re.sub(r"[^A-Z0-9]", "", item.upper())
+
+
 def _payment(customer_id: str, item: OpenItem, stored: StoredMandate) -> DebitPayment:
     mandate = stored.mandate
+    key = item_key(item.item)
     return DebitPayment(
         customer_id=customer_id,
-        item=item.item,
+        item=key,
         document_number=item.document_number,
         amount=to_cents(item.open),
-        end_to_end_id=end_to_end_id(customer_id, item.item),
+        end_to_end_id=end_to_end_id(customer_id, key),
         sequence=stored.sequence,
         mandate_reference=mandate.reference,
         mandate_signed_on=mandate.signed_on,

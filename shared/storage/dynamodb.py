@@ -100,6 +100,20 @@ def batch_put(client: Any, table: str, items: Iterable[Item]) -> int:
     return written
 
 
+def get_many(client: Any, table: str, keys: Sequence[Item]) -> list[Item]:
+    """Items by key, 100 to a BatchGetItem, consistent, retrying what DynamoDB left unprocessed;
+    keys without an item are left out."""
+    found: list[Item] = []
+    for start in range(0, len(keys), 100):
+        chunk = [to_item(key) for key in keys[start : start + 100]]
+        pending: dict[str, Any] = {table: {"Keys": chunk, "ConsistentRead": True}}
+        while pending:
+            response = client.batch_get_item(RequestItems=pending)
+            found += [from_item(item) for item in response["Responses"].get(table, [])]
+            pending = response.get("UnprocessedKeys") or {}
+    return found
+
+
 def _flush(client: Any, table: str, batch: list[Item]) -> int:
     pending: dict[str, Any] = {table: batch}
     while pending:
@@ -233,7 +247,7 @@ class DynamoNumberRanges:
 
     def blocks(self, number_range: str, run_id: str, shard: int) -> list[NumberBlock]:
         items = self._block_items(number_range, run_id, shard)
-        return [_block_from(number_range, item) for item in items]
+        return [block_from_item(number_range, item) for item in items]
 
     def voided(self, number_range: str, run_id: str, shard: int) -> dict[str, str]:
         items = self._block_items(number_range, run_id, shard)
@@ -340,10 +354,10 @@ class DynamoNumberRanges:
             Key=to_item({"pk": f"RANGE#{number_range}", "sk": block_id}),
             ConsistentRead=True,
         )
-        return _block_from(number_range, from_item(response["Item"]))
+        return block_from_item(number_range, from_item(response["Item"]))
 
 
-def _block_from(number_range: str, item: Item) -> NumberBlock:
+def block_from_item(number_range: str, item: Item) -> NumberBlock:
     return NumberBlock(
         number_range=number_range,
         block_id=item["sk"],

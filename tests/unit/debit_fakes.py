@@ -10,8 +10,8 @@ from decimal import Decimal
 from shared.accounts.model import Posting
 from shared.orders.model import Mandate
 from shared.payments.collections import Collection, CollectionBatch
+from shared.payments.debit_ports import Claim, DebitBusyError, DebitFileSummary, Lease
 from shared.payments.mandates import StoredMandate
-from shared.payments.ports import Claim, DebitBusyError, DebitFileSummary, Lease
 
 
 class FakeMandates:
@@ -142,7 +142,7 @@ def invoice_posting(
     issued: date = date(2026, 12, 1),
     due: date = date(2026, 12, 15),
 ) -> Posting:
-    """An invoice as the ledger holds it: item named by the number without separators."""
+    """An invoice as the ledger derives it from its document: the item is the number."""
     number = f"RE-2026-{sequence:08d}"
     return Posting(
         posting_id=f"invoice:{number}",
@@ -150,7 +150,7 @@ def invoice_posting(
         booked_on=issued,
         kind="invoice",
         amount=Decimal(gross),
-        item=number.replace("-", ""),
+        item=number,
         document_number=number,
         source=f"invoice:{number}",
         due_on=due,

@@ -12,6 +12,7 @@ from lxml import etree
 from shared.accounts.model import Posting, account_of
 from shared.customers import shard_of
 from shared.payments.debit_export import DebitExportRequest, DebitExportResult, DebitExportService
+from shared.payments.debit_ports import DebitBusyError
 from shared.payments.debits import (
     VERSIONS,
     Creditor,
@@ -31,7 +32,6 @@ from shared.payments.debits import (
     validate_pain008,
 )
 from shared.payments.mandates import StoredMandate
-from shared.payments.ports import DebitBusyError
 from tests.unit.debit_fakes import (
     FakeBatches,
     FakeDebitFiles,
@@ -70,13 +70,13 @@ def test_due_items_are_open_invoices_due_by_the_date_and_partial_ones_with_their
         [
             invoice_posting("C0000001", 1, "11.90", due=date(2026, 12, 15)),
             invoice_posting("C0000001", 2, "20.00", due=date(2026, 12, 1)),
-            payment_posting("C0000001", "RE202600000002", "5.00", on=date(2026, 12, 3)),
+            payment_posting("C0000001", "RE-2026-00000002", "5.00", on=date(2026, 12, 3)),
             invoice_posting("C0000001", 3, "30.00", due=date(2026, 12, 16)),
             invoice_posting("C0000001", 4, "7.00", due=date(2026, 11, 15)),
-            payment_posting("C0000001", "RE202600000004", "7.00", on=date(2026, 11, 20)),
+            payment_posting("C0000001", "RE-2026-00000004", "7.00", on=date(2026, 11, 20)),
             invoice_posting("C0000001", 5, "8.00", due=date(2026, 11, 15)),
-            payment_posting("C0000001", "RE202600000005", "8.00", on=date(2026, 11, 20)),
-            _return("C0000001", "RE202600000005", "8.00"),
+            payment_posting("C0000001", "RE-2026-00000005", "8.00", on=date(2026, 11, 20)),
+            _return("C0000001", "RE-2026-00000005", "8.00"),
             Posting(
                 posting_id="fee:1",
                 customer_id="C0000001",
@@ -93,8 +93,8 @@ def test_due_items_are_open_invoices_due_by_the_date_and_partial_ones_with_their
     due = due_items(account, COLLECTION)
 
     assert [(i.item, i.open, i.status) for i in due] == [
-        ("RE202600000001", Decimal("11.90"), "open"),
-        ("RE202600000002", Decimal("15.00"), "partially_paid"),
+        ("RE-2026-00000001", Decimal("11.90"), "open"),
+        ("RE-2026-00000002", Decimal("15.00"), "partially_paid"),
     ]
 
 
@@ -114,13 +114,13 @@ def test_a_payment_names_item_invoice_mandate_and_debtor() -> None:
 
 
 def test_an_item_that_cannot_stand_in_an_end_to_end_id_is_skipped_with_the_reason() -> None:
-    odd = invoice_posting("C0000001", 1, "11.90").model_copy(update={"item": "RE-2026-1"})
+    odd = invoice_posting("C0000001", 1, "11.90").model_copy(update={"item": "RE-" + "9" * 30})
     account = account_of("C0000001", [odd])
 
     payments, (skipped,) = payments_for(account, StoredMandate(mandate("C0000001")), COLLECTION)
 
     assert payments == []
-    assert skipped.item == "RE-2026-1"
+    assert skipped.item == "RE-" + "9" * 30
     assert "end-to-end id" in skipped.reason
 
 
@@ -317,7 +317,7 @@ def stack() -> Stack:
             invoice_posting(first, 1, "11.90"),
             invoice_posting(recurring, 2, "23.80"),
             invoice_posting(partial, 3, "50.00"),
-            payment_posting(partial, "RE202600000003", "20.00", on=date(2026, 12, 5)),
+            payment_posting(partial, "RE-2026-00000003", "20.00", on=date(2026, 12, 5)),
             invoice_posting(revoked, 4, "9.99"),
             invoice_posting("C0000005", 5, "5.00"),  # pays by transfer: no mandate
             invoice_posting(first, 6, "3.00", due=date(2026, 12, 29)),  # not due yet

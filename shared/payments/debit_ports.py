@@ -1,5 +1,5 @@
 """What the debit export needs from storage. The DynamoDB and S3 implementations live in
-``shared/storage/payments.py``."""
+``shared/storage/debits.py``."""
 
 from __future__ import annotations
 

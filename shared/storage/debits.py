@@ -11,7 +11,8 @@ Control table (``BILLING_CONTROL_TABLE``):
   was writing (``pending_key``), which stays noted after the lease if the export stopped.
 
 Contracts table: the mandate items of the order intake (``SHARD#…`` / ``C…#MANDATE#<ref>``)
-get ``first_collected_on`` here and ``revoked_reason`` / ``revoked_on`` on a return.
+get ``first_collected_on`` here (and ``revoked_reason`` / ``revoked_on`` from the statement
+matching on a return).
 Work bucket: the files, ``debits/<date>/<file id>.xml``, written with If-None-Match.
 """
 
@@ -24,13 +25,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shared.customers import shard_of
 from shared.payments.collections import Collection, CollectionBatch
+from shared.payments.debit_ports import Claim, DebitBusyError, DebitFileSummary, Lease
 from shared.payments.mandates import StoredMandate
-from shared.payments.ports import Claim, DebitBusyError, DebitFileSummary, Lease
 from shared.storage.dynamodb import (
     Item,
     from_item,
+    get_many,
     mandate_key,
     query_all,
     shard_key,
@@ -42,7 +43,6 @@ logger = logging.getLogger(__name__)
 
 XML_CONTENT_TYPE = "application/xml"
 LEASE_KEY = {"pk": "DEBITEXPORT", "sk": "LEASE"}
-BATCH_GET_LIMIT = 100
 
 
 def _conditional(call: Any, **kwargs: Any) -> bool:
@@ -168,23 +168,9 @@ class DynamoDebitRegister:
         )
 
     def claims(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Claim]:
-        found: dict[tuple[str, str], Claim] = {}
-        unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), BATCH_GET_LIMIT):
-            chunk = [to_item(claim_key(*key)) for key in unique[start : start + BATCH_GET_LIMIT]]
-            for item in self._batch_get(chunk):
-                claim = _claim_from(item)
-                found[(claim.customer_id, claim.item)] = claim
-        return found
-
-    def _batch_get(self, keys: list[Item]) -> list[Item]:
-        items: list[Item] = []
-        pending: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
-        while pending:
-            response = self._client.batch_get_item(RequestItems=pending)
-            items += [from_item(item) for item in response["Responses"].get(self._table, [])]
-            pending = response.get("UnprocessedKeys") or {}
-        return items
+        unique = [claim_key(*key) for key in dict.fromkeys(keys)]
+        claims = (_claim_from(item) for item in get_many(self._client, self._table, unique))
+        return {(claim.customer_id, claim.item): claim for claim in claims}
 
     def claim(self, collection: Collection, *, collection_date: date, file_id: str) -> bool:
         item = claim_key(collection.customer_id, collection.item) | {
@@ -240,13 +226,12 @@ def _claim_from(item: Item) -> Claim:
     )
 
 
-class DynamoMandates:
+class DynamoDebitMandates:
     """The mandate items of the Contracts table, read per shard, noted on by key."""
 
-    def __init__(self, client: Any, table: str, shard_count: int) -> None:
+    def __init__(self, client: Any, table: str) -> None:
         self._client = client
         self._table = table
-        self._shard_count = shard_count
 
     def load_mandates(self, shard: int) -> dict[str, list[StoredMandate]]:
         """One query of the shard's partition, only mandate items returned."""
@@ -277,15 +262,6 @@ class DynamoMandates:
             mandate_key(shard, customer_id, reference),
             "SET first_collected_on = if_not_exists(first_collected_on, :on)",
             {":on": on.isoformat()},
-        )
-
-    def revoke(self, customer_id: str, reference: str, *, reason: str, on: date) -> None:
-        """The ``Mandates`` port: the first revocation's reason and date are kept."""
-        self._note(
-            mandate_key(shard_of(customer_id, self._shard_count), customer_id, reference),
-            "SET revoked_reason = if_not_exists(revoked_reason, :reason), "
-            "revoked_on = if_not_exists(revoked_on, :on)",
-            {":reason": reason, ":on": on.isoformat()},
         )
 
     def _note(self, key: Item, expression: str, values: dict[str, str]) -> None:
