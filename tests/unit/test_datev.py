@@ -10,8 +10,8 @@ import pytest
 from shared.accounts.datev import (
     COLUMNS,
     DatevError,
-    accounts_for,
     account_totals,
+    accounts_for,
     check_range,
     debtor_account,
     document_bookings,
