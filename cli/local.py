@@ -24,6 +24,8 @@ _RESOURCE_VARIABLES = {
     *(table.env_var for table in spec.TABLES),
     *(bucket.env_var for bucket in spec.BUCKETS),
     spec.STATE_MACHINE_ENV_VAR,
+    # The debit export reads every shard: it must know how many there are.
+    "BILLING_SHARD_COUNT",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -60,6 +61,17 @@ class Settings(BaseSettings):
     # The SEPA creditor identifier (AT-02): mandates are given to it, invoices collected by
     # direct debit name it, debit files collect under it. Unset: no direct debits.
     seller_creditor_id: str | None = None
+
+    # DATEV export: chart of accounts, the tax advisor's consultant and client numbers, the
+    # month the fiscal year starts, accounts that differ from the chart's defaults (by name, see
+    # shared/accounts/datev.py DatevAccounts, e.g. {"bank": 1210}) and whether the advisor's
+    # import fixes the bookings at once (Festschreibung).
+    datev_chart: Literal["SKR03", "SKR04"] = "SKR03"
+    datev_consultant: int = Field(default=1001, ge=1001, le=9_999_999)
+    datev_client: int = Field(default=1, ge=1, le=99_999)
+    datev_fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    datev_accounts: dict[str, int] = Field(default_factory=dict)
+    datev_fixed: bool = False
 
     @field_validator("seller_creditor_id")
     @classmethod

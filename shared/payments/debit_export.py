@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -100,6 +100,8 @@ class DebitExportResult(BaseModel):
 @dataclass
 class _Scan:
     payments: list[DebitPayment] = field(default_factory=list)
+    # The shard of each customer collected from, where its mandate is noted on.
+    shards: dict[str, int] = field(default_factory=dict)
     skipped: list[SkippedItem] = field(default_factory=list)
     already_claimed: int = 0
     without_mandate: int = 0
@@ -127,7 +129,7 @@ class DebitExportService:
         try:
             completed = self._complete_pending(lease)
             scan = self._scan(request.collection_date, on_shard)
-            new_file = self._write(holder, request, scan.payments, now) if scan.payments else None
+            new_file = self._write(holder, request, scan, now) if scan.payments else None
         finally:
             self.register.release(holder)
         return DebitExportResult(
@@ -163,7 +165,9 @@ class DebitExportService:
             payments = self._due_in_shard(mandates, collection_date, scan)
             claimed = self.register.claims([(p.customer_id, p.item) for p in payments])
             scan.already_claimed += len(claimed)
-            scan.payments += [p for p in payments if (p.customer_id, p.item) not in claimed]
+            new = [p for p in payments if (p.customer_id, p.item) not in claimed]
+            scan.payments += new
+            scan.shards |= {payment.customer_id: shard for payment in new}
             if on_shard is not None:
                 on_shard(shard + 1, self.shard_count)
         return scan
@@ -192,10 +196,11 @@ class DebitExportService:
         self,
         holder: str,
         request: DebitExportRequest,
-        payments: list[DebitPayment],
+        scan: _Scan,
         now: datetime,
     ) -> DebitFileSummary:
         day = request.collection_date
+        payments = scan.payments
         file_id = file_id_for(self.creditor, day, request.version, payments)
         xml = pain008(
             self.creditor,
@@ -209,12 +214,16 @@ class DebitExportService:
         self.register.set_pending(holder, key)
         if not self.files.store_once(key, xml):
             xml = self.files.read_if_present(key) or xml
-        summary = self._complete(read_pain008(xml), key)
+        summary = self._complete(read_pain008(xml), key, scan.shards)
         self.register.clear_pending(holder)
         return summary
 
-    def _complete(self, written: DebitFile, key: str) -> DebitFileSummary:
-        """Record the batches, claim the items, note the first collections, record the file."""
+    def _complete(
+        self, written: DebitFile, key: str, shards: Mapping[str, int] | None = None
+    ) -> DebitFileSummary:
+        """Record the batches, claim the items, note the first collections, record the file.
+        A customer's shard is known from the scan, else (a file left half written) derived."""
+        shards = shards or {}
         for batch in written.batches:
             self.batches.record(batch)
         conflicts = 0
@@ -229,8 +238,9 @@ class DebitExportService:
                     extra={"file_id": written.file_id, "end_to_end_id": collection.end_to_end_id},
                 )
             elif collection.sequence == "FRST":
+                customer_id = collection.customer_id
                 self.mandates.note_first_collection(
-                    shard_of(collection.customer_id, self.shard_count),
+                    shards.get(customer_id, shard_of(customer_id, self.shard_count)),
                     collection.customer_id,
                     collection.mandate_reference,
                     on=written.collection_date,
