@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", type=Path, help="write a cProfile of the handlers here")
     parser.add_argument("--run-only", action="store_true", help="only the invoice run")
     parser.add_argument("--orders-only", action="store_true", help="only the order intake")
+    parser.add_argument("--debits-only", action="store_true", help="only debit and DATEV export")
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
     scale = Scale(
@@ -92,6 +93,10 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
     figures: list[Figure] = []
+    if args.debits_only:
+        figures += debit_figures(scale)
+        _write(figures)
+        return
     if not args.orders_only:
         with console.status(f"invoice run of {scale.run_customers} customers on the embedded AWS"):
             figures += invoice_run(scale, args.profile)
@@ -99,14 +104,27 @@ def main(argv: list[str] | None = None) -> None:
         figures += order_figures(scale)
         figures += archive_figures(scale)
     if not args.run_only and not args.orders_only:
+        figures += debit_figures(scale)
         with console.status("rendering PDFs"):
             figures += pdf_render(scale.renders)
         with console.status("composing invoices"):
             figures += compose_per_customer(scale.composed_customers)
 
+    _write(figures)
+
+
+def _write(figures: list[Figure]) -> None:
     RESULTS.write_text(json.dumps([asdict(figure) for figure in figures], indent=1) + "\n")
     console.print(table(figures))
     console.print(f"written to {RESULTS}")
+
+
+def debit_figures(scale: Scale) -> list[Figure]:
+    from bench import debits
+
+    with console.status(f"debit and DATEV export after a run of {scale.run_customers}"):
+        figures: list[Figure] = debits.debit_figures(scale.run_customers, scale.shards)
+    return figures
 
 
 def archive_figures(scale: Scale) -> list[Figure]:
