@@ -207,3 +207,53 @@ def test_the_datev_export_of_the_month_reconciles(books: Books) -> None:
     assert totals[10000].balance == gross - Decimal(str(invoice["gross"]))
     assert result.csv.startswith(b'"EXTF";700;21;"Buchungsstapel";13;')
     assert SHARDS == books.settings.shard_count
+
+
+class _StopsAfterWriting:
+    """The S3 side of an export that dies right after its file is written."""
+
+    def __init__(self, files: Any) -> None:
+        self._files = files
+
+    def store_once(self, key: str, body: bytes) -> bool:
+        self._files.store_once(key, body)
+        raise ConnectionError("stopped after the file was written")
+
+    def read_if_present(self, key: str) -> bytes | None:
+        body: bytes | None = self._files.read_if_present(key)
+        return body
+
+
+def test_an_export_stopped_after_its_file_is_completed_by_the_next_one(books: Books) -> None:
+    service = debit_export_service(
+        books.settings, books.ledger, dynamodb=books.aws.dynamodb, s3=books.aws.s3
+    )
+    stopping = replace(service, clock=lambda: EXPORTED_AT, files=_StopsAfterWriting(service.files))
+    with pytest.raises(ConnectionError):
+        stopping.export(DebitExportRequest(COLLECTION))
+    (lease,) = books.control("DEBITEXPORT")
+    assert "holder" not in lease and lease["pending_key"].startswith("debits/2026-12-15/")
+    assert books.control("DEBITCLAIM#") == []
+
+    result = books.export()
+
+    assert result.new_file is None
+    assert result.completed_pending is not None
+    (written,) = result.files
+    assert written.key == lease["pending_key"]
+    assert len(books.control("DEBITCLAIM#")) == written.items
+    assert books.control("DEBITEXPORT") == []
+
+
+def test_a_second_export_while_the_lease_is_held_is_refused(books: Books) -> None:
+    from shared.payments.debit_ports import DebitBusyError
+    from shared.storage.debits import DynamoDebitRegister
+
+    register = DynamoDebitRegister(books.aws.dynamodb, books.aws.stack.table_names["Control"])
+    register.acquire("someone", now=EXPORTED_AT, until=datetime(2026, 12, 11, 8, 15, tzinfo=UTC))
+
+    with pytest.raises(DebitBusyError, match="until"):
+        books.export()
+    assert books.control("DEBITCLAIM#") == []
+    register.release("someone")
+    assert books.export().new_file is not None
