@@ -13,13 +13,20 @@ from pypdf import PdfReader
 
 from cli.seed import Hoster
 from shared.accounts.model import Posting
+from shared.invoicing.corrections import CorrectionService
 from shared.invoicing.documents import xml_key
 from shared.money import format_eur
 from shared.payments.debit_export import DebitExportRequest, DebitExportResult
 from shared.payments.debits import read_pain008, validate_pain008
 from shared.payments.iban import masked_iban
 from shared.settings import Settings
-from shared.storage.dynamodb import invoice_from_item, mandate_key
+from shared.storage.dynamodb import (
+    DynamoDocuments,
+    DynamoNumberRanges,
+    invoice_from_item,
+    mandate_key,
+)
+from shared.storage.s3 import S3Archive
 from shared.wiring import datev_export, debit_export_service
 from tests.integration.conftest import Aws
 from tests.integration.ledger_support import DocumentsLedger
@@ -60,6 +67,20 @@ def books(aws: Aws) -> Books:
     hoster = aws.seed(CUSTOMERS)
     aws.run("run-2026-11-debits")
     return Books(aws, hoster)
+
+
+def _cancel(books: Books, original: dict[str, Any]) -> Decimal:
+    """Cancel an invoice of the run on 5 December; the gross it takes back."""
+    tables = books.aws.stack.table_names
+    corrections = CorrectionService(
+        documents=DynamoDocuments(books.aws.dynamodb, tables["Documents"]),
+        ranges=DynamoNumberRanges(books.aws.dynamodb, tables["Control"]),
+        archive=S3Archive(books.aws.s3, books.aws.stack.bucket_names["Archive"]),
+        credit_prefix="GS",
+        retention_years=8,
+    )
+    done = corrections.cancel(original["number"], reason="storniert", today=date(2026, 12, 5))
+    return -done.cancellation.draft.gross
 
 
 def _revoke(books: Books, customer_id: str) -> None:
@@ -193,18 +214,23 @@ def test_the_datev_export_of_the_month_reconciles(books: Books) -> None:
             )
         ]
     )
+    cancelled = _cancel(
+        books, next(i for i in books.aws.invoices() if i["number"] != invoice["number"])
+    )
     export = datev_export(books.settings, books.ledger, dynamodb=books.aws.dynamodb)
 
     result = export.export(date(2026, 12, 1), date(2026, 12, 31))
 
     assert result.reconciliation.ok, result.reconciliation.checks
-    gross = sum(Decimal(str(i["gross"])) for i in books.aws.invoices())
+    invoiced = sum(Decimal(str(i["gross"])) for i in books.aws.invoices())
+    gross = invoiced - cancelled
     assert result.reconciliation.checks[0].expected == gross
-    assert result.documents == len(books.aws.invoices())
+    assert result.documents == len(books.aws.invoices()) + 1
     assert result.missing == ()
     totals = {t.account: t for t in result.totals}
     assert totals[1200].debit == Decimal(str(invoice["gross"]))
     assert totals[10000].balance == gross - Decimal(str(invoice["gross"]))
+    assert sum(b.amount for b in result.bookings if b.document.startswith("GS-")) == cancelled
     assert result.csv.startswith(b'"EXTF";700;21;"Buchungsstapel";13;')
 
 
