@@ -194,7 +194,7 @@ def debit_notes(result: DebitExportResult) -> list[str]:
     notes = [
         "new file written" if result.new_file else "nothing new to collect: no file written",
         f"due items already in a debit file: {result.already_claimed:,}",
-        f"customers without a usable mandate: {result.customers_without_usable_mandate:,}",
+        f"customers whose mandates are all revoked: {result.customers_with_revoked_mandates:,}",
     ]
     if result.completed_pending:
         notes.append(f"completed {result.completed_pending}, left half written by an export")

@@ -91,7 +91,7 @@ class DebitExportResult(BaseModel):
     files: tuple[DebitFileSummary, ...]
     # Due items found in a file already (this date's or an earlier one's).
     already_claimed: int
-    customers_without_usable_mandate: int
+    customers_with_revoked_mandates: int
     skipped: tuple[SkippedItem, ...] = ()
     # A file an earlier export left half written, completed by this one.
     completed_pending: str | None = None
@@ -104,7 +104,7 @@ class _Scan:
     shards: dict[str, int] = field(default_factory=dict)
     skipped: list[SkippedItem] = field(default_factory=list)
     already_claimed: int = 0
-    without_mandate: int = 0
+    revoked: int = 0
 
 
 @dataclass
@@ -139,7 +139,7 @@ class DebitExportService:
             new_file=new_file,
             files=tuple(self.register.files_on(request.collection_date)),
             already_claimed=scan.already_claimed,
-            customers_without_usable_mandate=scan.without_mandate,
+            customers_with_revoked_mandates=scan.revoked,
             skipped=tuple(scan.skipped),
             completed_pending=completed,
         )
@@ -179,7 +179,7 @@ class DebitExportService:
         for customer_id in sorted(mandates):
             stored = usable_mandate(mandates[customer_id])
             if stored is None:
-                scan.without_mandate += 1
+                scan.revoked += 1
                 continue
             if stored.mandate.creditor_id != self.creditor.creditor_id:
                 reason = f"mandate {stored.mandate.reference} names creditor id "

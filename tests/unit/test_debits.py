@@ -339,7 +339,7 @@ def test_an_export_collects_the_due_items_of_usable_mandates_in_one_file(stack: 
     assert (written.items, written.customers, written.total) == (3, 3, Decimal("65.70"))
     assert (written.frst_items, written.frst_total) == (2, Decimal("41.90"))
     assert (written.rcur_items, written.rcur_total) == (1, Decimal("23.80"))
-    assert result.customers_without_usable_mandate == 1
+    assert result.customers_with_revoked_mandates == 1
     assert progress == [(1, 2), (2, 2)]
     xml = stack.files.objects[written.key]
     validate_pain008(xml, "001.08")
