@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from shared.accounts.model import Posting, account_of
@@ -40,7 +42,7 @@ from tests.unit.debit_fakes import (
     invoice_posting,
     payment_posting,
 )
-from tests.unit.fakes import SELLER, mandate
+from tests.unit.fakes import SELLER, mandate, repeatable
 from tests.unit.ledger_fakes import MemoryLedger
 
 SHARDS = 2
@@ -452,3 +454,43 @@ def test_the_export_writes_the_version_asked_for(stack: Stack, version: PainVers
     assert result.new_file is not None
     assert result.new_file.version == version
     validate_pain008(stack.files.objects[result.new_file.key], version)
+
+
+amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999.99"), places=2)
+
+
+@repeatable
+@given(
+    st.lists(st.tuples(amounts, st.sampled_from(["FRST", "RCUR"])), min_size=1, max_size=12),
+    st.sampled_from(VERSIONS),
+)
+def test_any_file_validates_and_reads_back_to_the_cent(
+    specs: list[tuple[Decimal, str]], version: PainVersion
+) -> None:
+    payments = [
+        _payments(1)[0].model_copy(
+            update={
+                "customer_id": f"C{index:07d}",
+                "end_to_end_id": f"C{index:07d}-RE2026{index:08d}",
+                "item": f"RE2026{index:08d}",
+                "amount": amount,
+                "sequence": sequence,
+            }
+        )
+        for index, (amount, sequence) in enumerate(specs, start=1)
+    ]
+
+    xml = _file(version, payments)
+
+    validate_pain008(xml, version)
+    written = read_pain008(xml)
+    assert sum(c.amount for c in written.collections) == sum(a for a, _ in specs)
+    assert sorted(written.collections, key=lambda c: c.end_to_end_id) == sorted(
+        (p.collection() for p in payments), key=lambda c: c.end_to_end_id
+    )
+    tree = etree.fromstring(xml)
+    namespace = etree.QName(tree).namespace
+    control_sum = tree.findtext(
+        f"{{{namespace}}}CstmrDrctDbtInitn/{{{namespace}}}GrpHdr/{{{namespace}}}CtrlSum"
+    )
+    assert Decimal(control_sum) == sum(a for a, _ in specs)
