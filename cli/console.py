@@ -173,20 +173,22 @@ def follow_progress(driver: RunDriver, started: StartedRun, label: str) -> RunPr
 def debit_table(result: DebitExportResult) -> Table:
     """What a debit export collected: the new file, or the date's files when nothing was new."""
     title = f"direct debits for {result.collection_date} (pain.008.{result.version})"
-    table = Table(title=title, title_justify="left")
-    for column in ("file", "items", "customers", "total", "FRST", "RCUR", "key"):
-        table.add_column(column, justify="left" if column in {"file", "key"} else "right")
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("figure", style="bold")
+    table.add_column("value", justify="right")
     for summary in result.files:
-        marker = " (new)" if result.new_file and summary.file_id == result.new_file.file_id else ""
-        table.add_row(
-            summary.file_id + marker,
-            f"{summary.items:,}",
-            f"{summary.customers:,}",
-            format_eur(summary.total),
-            f"{summary.frst_items:,} / {format_eur(summary.frst_total)}",
-            f"{summary.rcur_items:,} / {format_eur(summary.rcur_total)}",
-            summary.key,
-        )
+        new = result.new_file is not None and summary.file_id == result.new_file.file_id
+        rows = [
+            ("file" + (" (new)" if new else ""), summary.file_id),
+            ("key", summary.key),
+            ("items", f"{summary.items:,}"),
+            ("customers", f"{summary.customers:,}"),
+            ("total", format_eur(summary.total)),
+            ("FRST", f"{summary.frst_items:,} items, {format_eur(summary.frst_total)}"),
+            ("RCUR", f"{summary.rcur_items:,} items, {format_eur(summary.rcur_total)}"),
+        ]
+        for label, value in rows:
+            table.add_row(label, value)
     return table
 
 
