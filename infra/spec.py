@@ -324,6 +324,21 @@ ORDER_FEED = FunctionSpec(
     writes_tables=("Contracts", "Orders"),
     writes_buckets=("Work",),
 )
+# Every business day: collect what is due by the next TARGET2 business day (one day's lead).
+DEBIT_EXPORT = FunctionSpec(
+    id="DebitExport",
+    local_name="billing-debit-export",
+    component="payments",
+    handler="functions.debit_export.handler.export",
+    memory_mb=1024,
+    timeout_seconds=900,
+    description="writes the pain.008 file of what is due by the next TARGET2 business day",
+    # Claims, batches, the lease (Control), first collections noted on mandates (Contracts).
+    writes_tables=("Control", "Contracts"),
+    # The customer accounts (the ledger beside the documents).
+    reads_tables=("Documents",),
+    writes_buckets=("Work",),
+)
 FUNCTIONS = (
     INVOICE_PREPARE,
     INVOICE_WORKER,
@@ -333,6 +348,7 @@ FUNCTIONS = (
     INVOICE_SCHEDULE,
     ORDER_INTAKE,
     ORDER_FEED,
+    DEBIT_EXPORT,
 )
 
 DELIVERY_DEAD_LETTERS = QueueSpec(
@@ -426,7 +442,16 @@ MONTHLY_INVOICE_RUN = ScheduleSpec(
     function_id=INVOICE_SCHEDULE.id,
     description="starts the invoice run of the month that just ended",
 )
-SCHEDULES = (MONTHLY_INVOICE_RUN,)
+# Early on business days in Berlin, so the file is at the bank well before the cut-off.
+DAILY_DEBIT_EXPORT = ScheduleSpec(
+    id="DailyDebitExport",
+    local_name="billing-daily-debit-export",
+    expression="cron(0 6 ? * MON-FRI *)",
+    timezone="Europe/Berlin",
+    function_id=DEBIT_EXPORT.id,
+    description="collects what is due by the next TARGET2 business day",
+)
+SCHEDULES = (MONTHLY_INVOICE_RUN, DAILY_DEBIT_EXPORT)
 
 STATE_MACHINE_ENV_VAR = "BILLING_INVOICE_RUN_STATE_MACHINE"
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from shared.accounts.ports import Ledger
 from shared.customers import shard_of
@@ -52,6 +52,7 @@ from shared.payments.debits import (
     read_pain008,
 )
 from shared.payments.mandates import StoredMandate, usable_mandate
+from shared.payments.target import next_business_day
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,19 @@ class DebitExportRequest:
     def parse(cls, collection_date: str, version: str = DEFAULT_VERSION) -> DebitExportRequest:
         """DebitInputError naming the field for a date or version that is not one."""
         return cls(parse_collection_date(collection_date), parse_version(version))
+
+
+class ScheduledExport(BaseModel):
+    """What the daily schedule sends: the time it was due (EventBridge Scheduler fills it in)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    scheduled_time: AwareDatetime
+
+    def request(self) -> DebitExportRequest:
+        """The next TARGET2 business day after the day the schedule was due, in Berlin."""
+        today = self.scheduled_time.astimezone(BERLIN).date()
+        return DebitExportRequest(next_business_day(today))
 
 
 class SkippedItem(BaseModel):

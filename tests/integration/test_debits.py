@@ -19,6 +19,7 @@ from shared.money import format_eur
 from shared.payments.debit_export import DebitExportRequest, DebitExportResult
 from shared.payments.debits import read_pain008, validate_pain008
 from shared.payments.iban import masked_iban
+from shared.payments.target import next_business_day
 from shared.settings import Settings
 from shared.storage.dynamodb import (
     DynamoDocuments,
@@ -283,3 +284,24 @@ def test_a_second_export_while_the_lease_is_held_is_refused(books: Books) -> Non
     assert books.control("DEBITCLAIM#") == []
     register.release("someone")
     assert books.export().new_file is not None
+
+
+def test_the_daily_function_exports_for_the_next_business_day(
+    books: Books, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import functions.debit_export.handler as handler
+
+    monkeypatch.setattr(handler, "ledger", lambda settings: books.ledger)
+    # The function takes the clock: on Monday 14 December (or later) it collects for the next day.
+    day = max(date(2026, 12, 14), date.today())
+    event = {"scheduled_time": f"{day.isoformat()}T05:00:00Z"}
+    collection = next_business_day(day).isoformat()
+
+    answer, failed = books.aws.invoke("billing-debit-export", event)
+    again, _ = books.aws.invoke("billing-debit-export", event)
+
+    assert failed is None, answer
+    assert answer["collection_date"] == collection
+    assert answer["items"] == len(_due_debits(books, set()))
+    assert answer["new_file"].startswith(f"debits/{collection}/")
+    assert (again["items"], again["new_file"], again["files"]) == (0, None, [answer["new_file"]])

@@ -494,3 +494,22 @@ def test_any_file_validates_and_reads_back_to_the_cent(
         f"{{{namespace}}}CstmrDrctDbtInitn/{{{namespace}}}GrpHdr/{{{namespace}}}CtrlSum"
     )
     assert Decimal(control_sum) == sum(a for a, _ in specs)
+
+
+@pytest.mark.parametrize(
+    ("scheduled", "collection"),
+    [
+        ("2026-12-11T05:00:00Z", date(2026, 12, 14)),  # Friday: Monday
+        ("2026-12-24T05:00:00Z", date(2026, 12, 28)),  # Christmas Eve: after Boxing Day
+        ("2026-12-31T23:30:00Z", date(2027, 1, 4)),  # already 1 January in Berlin
+    ],
+)
+def test_the_daily_schedule_collects_for_the_next_target_business_day(
+    scheduled: str, collection: date
+) -> None:
+    from shared.payments.debit_export import ScheduledExport
+
+    request = ScheduledExport.model_validate({"scheduled_time": scheduled}).request()
+
+    assert request.collection_date == collection
+    check_lead_time(request.collection_date, datetime.fromisoformat(scheduled).date())
