@@ -81,6 +81,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--run-only", action="store_true", help="only the invoice run")
     parser.add_argument("--orders-only", action="store_true", help="only the order intake")
     parser.add_argument("--debits-only", action="store_true", help="only debit and DATEV export")
+    parser.add_argument(
+        "--statements-only", action="store_true", help="only reading bank statements"
+    )
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
     scale = Scale(
@@ -93,8 +96,9 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
     figures: list[Figure] = []
-    if args.debits_only:
-        figures += debit_figures(scale)
+    if args.debits_only or args.statements_only:
+        figures += debit_figures(scale) if args.debits_only else []
+        figures += statement_figures(scale) if args.statements_only else []
         _write(figures)
         return
     if not args.orders_only:
@@ -109,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
             figures += pdf_render(scale.renders)
         with console.status("composing invoices"):
             figures += compose_per_customer(scale.composed_customers)
-
+        figures += statement_figures(scale)
     _write(figures)
 
 
@@ -125,6 +129,14 @@ def debit_figures(scale: Scale) -> list[Figure]:
     with console.status(f"debit and DATEV export after a run of {scale.run_customers}"):
         figures: list[Figure] = debits.debit_figures(scale.run_customers, scale.shards)
     return figures
+
+
+def statement_figures(scale: Scale) -> list[Figure]:
+    from bench import statements
+
+    entries, runs = (10_000, 1) if scale == QUICK else (100_000, 3)
+    with console.status(f"a CAMT.053 and an MT940 of {entries:,} entries, parsed"):
+        return statements.statement_figures(entries, runs)
 
 
 def archive_figures(scale: Scale) -> list[Figure]:

@@ -11,10 +11,10 @@ each (``as_sum=False``), or as one sum that only carries the payment information
 count (``as_sum=True``), as many banks book a direct-debit collection.
 
 Conventions of this bank where the formats leave room: end-to-end ids it was not given are
-written ``NOTPROVIDED``; a reversal that takes money off the account names the party that gets
-it back as creditor (as ABN AMRO does); in MT940 a return has GVC 109 (direct debit) or 159
-(transfer), its ISO reason code in the posting text ``?00``, and a batch booked as one sum the
-payment information id as ``KREF+``.
+written ``NOTPROVIDED``; a return names the parties in their roles of the original payment
+(the customer whose direct debit came back is the debtor); in MT940 a return has GVC 109
+(direct debit) or 159 (transfer), its ISO reason code in the posting text ``?00``, and a
+batch booked as one sum the payment information id as ``KREF+``.
 """
 
 from __future__ import annotations
@@ -71,6 +71,11 @@ class Booking:
     @property
     def direct_debit(self) -> bool:
         return self.mandate_id is not None
+
+    @property
+    def paid_to_us(self) -> bool:
+        """Whether the payment (the original one, for a return) was to us."""
+        return self.credit != (self.reversal or self.return_reason is not None)
 
 
 @dataclass(frozen=True)
@@ -244,7 +249,13 @@ class _CamtWriter:
         else:
             bookings = (item,)
         for booking in bookings:
-            self.detail(details, booking, currency, payment_info_id=_pmtinf(item, booking))
+            self.detail(
+                details,
+                booking,
+                currency,
+                payment_info_id=_pmtinf(item, booking),
+                batch=isinstance(item, Batch),
+            )
 
     def batch(self, details: Any, batch: Batch, currency: str) -> None:
         element = self.sub(details, "Btch")
@@ -264,8 +275,15 @@ class _CamtWriter:
         self.sub(fmly, "SubFmlyCd", sub_family)
 
     def detail(
-        self, details: Any, booking: Booking, currency: str, *, payment_info_id: str | None
+        self,
+        details: Any,
+        booking: Booking,
+        currency: str,
+        *,
+        payment_info_id: str | None,
+        batch: bool,
     ) -> None:
+        """One transaction detail; its bank code only in a batch (else the entry's says it)."""
         element = self.sub(details, "TxDtls")
         refs = self.sub(element, "Refs")
         if payment_info_id:
@@ -279,7 +297,8 @@ class _CamtWriter:
         else:
             amount = self.path(element, "AmtDtls/TxAmt/Amt", _amount(booking.amount))
             amount.set("Ccy", currency)
-        self.bank_code(element, booking)
+        if batch:
+            self.bank_code(element, booking)
         self.parties(element, booking)
         self.remittance(element, booking)
         if booking.return_reason:
@@ -291,7 +310,7 @@ class _CamtWriter:
         if not (booking.counterparty_name or booking.counterparty_iban or booking.creditor_id):
             return
         parties = self.sub(detail, "RltdPties")
-        counterparty = "Dbtr" if booking.credit else "Cdtr"
+        counterparty = "Dbtr" if booking.paid_to_us else "Cdtr"
         for role in ("Dbtr", "Cdtr"):  # the schema's order
             creditor_id = booking.creditor_id if role == "Cdtr" else None
             if role == counterparty:
@@ -426,7 +445,7 @@ def _field86(booking: Booking, payment_info_id: str | None, *, batch: bool) -> s
     for tag, value in (
         ("EREF+", booking.end_to_end_id),
         ("KREF+", payment_info_id),
-        ("MREF+", booking.mandate_id),
+        ("MREF+", None if batch else booking.mandate_id),
         ("CRED+", booking.creditor_id),
         ("SVWZ+", _purpose(booking)),
     ):

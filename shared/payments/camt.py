@@ -14,6 +14,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -57,6 +58,7 @@ class _Message:
 
 
 def read_camt(data: bytes, digest: str) -> StatementFile:
+    _refuse_doctype(data)
     message = _Message()
     try:
         for event, element in _events(data):
@@ -68,7 +70,26 @@ def read_camt(data: bytes, digest: str) -> StatementFile:
         raise StatementError("file", "no camt message found in the document")
     if not message.statements:
         raise StatementError(message.part, "the message holds no statement")
+    if message.message_id is not None:  # a group header after the statements
+        message.statements = [
+            s if s.message_id else s.model_copy(update={"message_id": message.message_id})
+            for s in message.statements
+        ]
     return StatementFile(digest=digest, format=message.format, statements=tuple(message.statements))
+
+
+_ROOT_START = re.compile(rb"<(?![?!])")
+
+
+def _refuse_doctype(data: bytes) -> None:
+    """A DOCTYPE stands before the root element; refused before the parser sees its entities
+    (lxml checks again once the root starts, for encodings this byte scan cannot read)."""
+    root = _ROOT_START.search(data)
+    if b"<!DOCTYPE" in data[: root.start() if root else len(data)]:
+        raise StatementError("file", _DOCTYPE_REFUSED)
+
+
+_DOCTYPE_REFUSED = "the document declares a DOCTYPE; bank files never need one (refused)"
 
 
 def _events(data: bytes) -> Iterator[tuple[str, Any]]:
@@ -101,9 +122,7 @@ def _handle(message: _Message, event: str, element: Any) -> None:
 def _start_document(message: _Message, root: Any) -> None:
     info = root.getroottree().docinfo
     if info.doctype or info.internalDTD is not None:
-        raise StatementError(
-            "file", "the document declares a DOCTYPE; bank files never need one (refused)"
-        )
+        raise StatementError("file", _DOCTYPE_REFUSED)
     if root.getparent() is not None:
         raise StatementError("Document", "Document is not the root element")
     namespace = root.tag.partition("}")[0].lstrip("{")
@@ -210,9 +229,7 @@ def _text(element: Any, ns: str, path: str) -> str | None:
     return value or None
 
 
-def _date_part(value: str | None) -> Any:
-    from datetime import date
-
+def _date_part(value: str | None) -> date | None:
     if not value:
         return None
     try:

@@ -1,10 +1,11 @@
 """One camt ``Ntry`` into its transactions: one per ``TxDtls``, or the entry itself.
 
-Every element is looked up by name among its parent's children, never by position, so entries
-whose elements stand in another order than the schema's read the same. Versions differ in a few
-places, and both forms are read: a party's name directly under ``Dbtr`` (001.02) or under
-``Dbtr/Pty`` (001.04 and later), ``BIC`` or ``BICFI``, charges as a list of ``Chrgs`` (001.02)
-or as ``Chrgs/Rcrd`` records, a detail's amount as ``Amt`` or ``AmtDtls/TxAmt/Amt``.
+Elements are looked up by name among their parent's children (a dictionary of the children is
+made once per element), never by position, so entries whose elements stand in another order
+than the schema's read the same. Versions differ in a few places, and both forms are read: a
+party's name directly under ``Dbtr`` (001.02) or under ``Dbtr/Pty`` (001.04 and later),
+``BIC`` or ``BICFI``, charges as ``Chrgs`` with an amount each (001.02) or as ``Chrgs/Rcrd``
+records, a detail's amount as ``Amt`` or ``AmtDtls/TxAmt/Amt``.
 """
 
 from __future__ import annotations
@@ -18,82 +19,174 @@ from shared.payments.statement import StatementError
 from shared.payments.transaction_ids import RawTransaction
 
 AMOUNT = re.compile(r"^\d{1,18}(\.\d{1,5})?$")
+RATE = re.compile(r"^\d{1,11}(\.\d{1,10})?$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 NOT_PROVIDED = "NOTPROVIDED"
-_PATHS = {
-    "Amt": "Amt",
-    "CdtDbtInd": "CdtDbtInd",
-    "RvslInd": "RvslInd",
-    "BookgDt": "BookgDt",
-    "ValDt": "ValDt",
-    "Dt": "Dt",
-    "DtTm": "DtTm",
-    "AcctSvcrRef": "AcctSvcrRef",
-    "BkTxCd": "BkTxCd",
-    "Domn": "Domn",
-    "DomnCd": "Cd",
-    "FmlyCd": "Fmly/Cd",
-    "SubFmlyCd": "Fmly/SubFmlyCd",
-    "PrtryCd": "Prtry/Cd",
-    "NtryDtls": "NtryDtls",
-    "Btch": "Btch",
-    "NbOfTxs": "NbOfTxs",
-    "BtchPmtInfId": "PmtInfId",
-    "TxDtls": "TxDtls",
-    "AddtlNtryInf": "AddtlNtryInf",
-    "AddtlTxInf": "AddtlTxInf",
-    "Refs": "Refs",
-    "EndToEndId": "EndToEndId",
-    "MndtId": "MndtId",
-    "PmtInfId": "PmtInfId",
-    "TxAmt": "AmtDtls/TxAmt/Amt",
-    "InstdAmt": "AmtDtls/InstdAmt/Amt",
-    "AmtDtls": "AmtDtls",
-    "XchgRate": "CcyXchg/XchgRate",
-    "Chrgs": "Chrgs",
-    "Rcrd": "Rcrd",
-    "TtlChrgsAndTaxAmt": "TtlChrgsAndTaxAmt",
-    "RmtInf": "RmtInf",
-    "Ustrd": "Ustrd",
-    "CdtrRef": "Strd/CdtrRefInf/Ref",
-    "RtrInf": "RtrInf",
-    "RsnCd": "Rsn/Cd",
-    "RsnPrtry": "Rsn/Prtry",
-    "AddtlInf": "AddtlInf",
-    "RltdPties": "RltdPties",
-    "RltdAgts": "RltdAgts",
-    "Nm": "Nm",
-    "PtyNm": "Pty/Nm",
-    "IBAN": "Id/IBAN",
-    "OthrId": "Id/Othr/Id",
-    "BIC": "FinInstnId/BIC",
-    "BICFI": "FinInstnId/BICFI",
-    "CdtrSchmeId": "Id/PrvtId/Othr/Id",
-    "PtyCdtrSchmeId": "Pty/Id/PrvtId/Othr/Id",
-}
-_AMOUNT_DETAILS = ("InstdAmt", "TxAmt", "CntrValAmt")
+_NAMES = [
+    "Amt",
+    "AcctSvcrRef",
+    "AddtlInf",
+    "AddtlNtryInf",
+    "AddtlTxInf",
+    "AmtDtls",
+    "BIC",
+    "BICFI",
+    "BkTxCd",
+    "BookgDt",
+    "Btch",
+    "Cd",
+    "CdtDbtInd",
+    "Cdtr",
+    "CdtrAcct",
+    "CdtrAgt",
+    "CdtrRefInf",
+    "Chrgs",
+    "CntrValAmt",
+    "CcyXchg",
+    "Dbtr",
+    "DbtrAcct",
+    "DbtrAgt",
+    "Domn",
+    "Dt",
+    "DtTm",
+    "EndToEndId",
+    "Fmly",
+    "FinInstnId",
+    "IBAN",
+    "Id",
+    "InstdAmt",
+    "MndtId",
+    "NbOfTxs",
+    "Nm",
+    "NtryDtls",
+    "Othr",
+    "PmtInfId",
+    "Prtry",
+    "PrvtId",
+    "Pty",
+    "Rcrd",
+    "Ref",
+    "Refs",
+    "RltdAgts",
+    "RltdPties",
+    "RmtInf",
+    "Rsn",
+    "RtrInf",
+    "RvslInd",
+    "Strd",
+    "Sts",
+    "SubFmlyCd",
+    "TtlChrgsAndTaxAmt",
+    "TxAmt",
+    "TxDtls",
+    "Ustrd",
+    "ValDt",
+    "XchgRate",
+]
+
+
+class Tags:
+    """The qualified tag of every element the reader looks at, in one namespace."""
+
+    def __init__(self, namespace: str) -> None:
+        for name in _NAMES:
+            setattr(self, name, f"{{{namespace}}}{name}")
+
+    def __getattr__(self, name: str) -> str:  # only reached for names not set above
+        raise AttributeError(name)
+
+
+def kids(element: Any) -> dict[str, Any]:
+    """The children by tag. Elements that may repeat are read by iterating, not from here."""
+    return {child.tag: child for child in element}
+
+
+def text_of(element: Any) -> str | None:
+    if element is None:
+        return None
+    value = element.text
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def plain(text: str) -> str:
+    """Free text on one line: pretty-printed files wrap long texts over indented lines."""
+    return " ".join(text.split())
 
 
 class EntryReader:
     """Reads the entries of documents in one namespace."""
 
     def __init__(self, namespace: str) -> None:
-        self.namespace = namespace
-        self.path = {
-            name: "/".join(f"{{{namespace}}}{step}" for step in path.split("/"))
-            for name, path in _PATHS.items()
-        }
-        for role in ("Dbtr", "Cdtr"):
-            self.path[role] = f"{{{namespace}}}{role}"
-            self.path[role + "Acct"] = f"{{{namespace}}}{role}Acct"
-            self.path[role + "Agt"] = f"{{{namespace}}}{role}Agt"
+        self.t = Tags(namespace)
 
-    def text(self, element: Any, name: str) -> str | None:
-        value = element.findtext(self.path[name])
-        if value is None:
+    def read(self, entry: Any, where: str, position: int) -> list[RawTransaction]:
+        t = self.t
+        top = kids(entry)
+        head = self.head(top, where)
+        details: list[Any] = []
+        batch = None
+        for entry_details in entry.iterchildren(t.NtryDtls):
+            for child in entry_details:
+                if child.tag == t.TxDtls:
+                    details.append(child)
+                elif child.tag == t.Btch and batch is None:
+                    batch = kids(child)
+        batch_count = self.batch_count(batch, where)
+        head.payment_info_id = text_of(batch.get(t.PmtInfId)) if batch else None
+        if head.payment_info_id is None:
+            head.payment_info_id = _dutch_payment_reference(text_of(top.get(t.AddtlNtryInf)))
+        if not details:
+            fields = head.transaction(top, {}, where)
+            fields["batch_count"] = batch_count
+            return [RawTransaction(position, 0, fields["bank_reference"], fields)]
+        alone = len(details) == 1
+        transactions = []
+        for index, detail in enumerate(details, start=1):
+            detail_where = f"{where}/NtryDtls/TxDtls[{index}]"
+            fields = head.transaction(top, kids(detail), detail_where, alone=alone)
+            if alone and batch_count and batch_count > 1 and not head.own_amount:
+                fields["batch_count"] = batch_count
+            transactions.append(RawTransaction(position, index, fields["bank_reference"], fields))
+        if alone:
+            _booked_amount(head, fields)
+        _check_sum(head, transactions, where)
+        return transactions
+
+    def head(self, top: dict[str, Any], where: str) -> _Head:
+        t = self.t
+        amount, currency = self.amount(top.get(t.Amt), f"{where}/Amt")
+        credit = self.indicator(top.get(t.CdtDbtInd), f"{where}/CdtDbtInd")
+        if credit is None:
+            raise StatementError(f"{where}/CdtDbtInd", "the credit/debit indicator is missing")
+        booking = self.date(top.get(t.BookgDt), f"{where}/BookgDt")
+        value = self.date(top.get(t.ValDt), f"{where}/ValDt")
+        if booking is None and value is None:
+            raise StatementError(f"{where}/BookgDt", "the entry has neither booking nor value date")
+        head = _Head(self, amount, currency, credit)
+        head.booking_date = booking or value
+        head.value_date = value
+        head.reversal = (text_of(top.get(t.RvslInd)) or "false").lower() in ("true", "1")
+        head.status = self.status(top.get(t.Sts))
+        head.reference = _reference(text_of(top.get(t.AcctSvcrRef)))
+        return head
+
+    def status(self, element: Any) -> str | None:
+        """BOOK, PDNG, INFO: a code (001.02) or ``Cd``/``Prtry`` inside (later versions)."""
+        if element is None:
             return None
-        value = value.strip()
-        return value or None
+        return text_of(element) or next((text_of(code) for code in element), None)
+
+    def amount(self, element: Any, where: str) -> tuple[Decimal, str]:
+        if element is None:
+            raise StatementError(where, "the amount is missing")
+        value = self.decimal(text_of(element), where)
+        currency = element.get("Ccy", "")
+        if not CURRENCY.match(currency):
+            raise StatementError(where, f"currency {currency!r} is not an ISO 4217 code")
+        return value, currency
 
     @staticmethod
     def decimal(value: str | None, where: str) -> Decimal:
@@ -103,66 +196,9 @@ class EntryReader:
             raise StatementError(where, f"{value!r} is not an amount (digits and a point)")
         return Decimal(value)
 
-    def amount(self, element: Any, where: str) -> tuple[Decimal, str]:
-        amount = element.find(self.path["Amt"])
-        if amount is None:
-            raise StatementError(f"{where}/Amt", "the amount is missing")
-        return self.amount_of(amount, f"{where}/Amt")
-
-    def amount_of(self, amount: Any, where: str) -> tuple[Decimal, str]:
-        value = self.decimal((amount.text or "").strip() or None, where)
-        currency = amount.get("Ccy", "")
-        if not CURRENCY.match(currency):
-            raise StatementError(where, f"currency {currency!r} is not an ISO 4217 code")
-        return value, currency
-
-    def read(self, entry: Any, where: str, position: int) -> list[RawTransaction]:
-        head = self.head(entry, where)
-        head.entry = entry
-        details = []
-        batch = None
-        for entry_details in entry.iterfind(self.path["NtryDtls"]):
-            batch = batch if batch is not None else entry_details.find(self.path["Btch"])
-            details.extend(entry_details.iterfind(self.path["TxDtls"]))
-        batch_count = self.batch_count(batch, where)
-        if batch is not None:
-            head.fields["payment_info_id"] = self.text(batch, "BtchPmtInfId")
-        if not details:
-            fields = dict(head.fields, batch_count=batch_count)
-            fields.update(self.detail_fields(entry, entry, head, alone=True, where=where))
-            return [RawTransaction(position, 0, fields["bank_reference"], fields)]
-        alone = len(details) == 1
-        transactions = []
-        for index, detail in enumerate(details, start=1):
-            detail_where = f"{where}/NtryDtls/TxDtls[{index}]"
-            fields = dict(head.fields)
-            fields.update(self.detail_fields(detail, entry, head, alone=alone, where=detail_where))
-            if alone and batch_count and batch_count > 1 and not self.has_own_amount(detail):
-                fields["batch_count"] = batch_count
-            transactions.append(RawTransaction(position, index, fields["bank_reference"], fields))
-        return transactions
-
-    def head(self, entry: Any, where: str) -> _Head:
-        amount, currency = self.amount(entry, where)
-        credit = self.indicator(entry, f"{where}/CdtDbtInd")
-        if credit is None:
-            raise StatementError(f"{where}/CdtDbtInd", "the credit/debit indicator is missing")
-        reversal = (self.text(entry, "RvslInd") or "false").lower() in ("true", "1")
-        booking = self.date(entry.find(self.path["BookgDt"]), f"{where}/BookgDt")
-        value = self.date(entry.find(self.path["ValDt"]), f"{where}/ValDt")
-        if booking is None and value is None:
-            raise StatementError(f"{where}/BookgDt", "the entry has neither booking nor value date")
-        head = _Head(amount, currency, credit, self.text(entry, "AcctSvcrRef"))
-        head.fields = {
-            "currency": currency,
-            "booking_date": booking or value,
-            "value_date": value,
-            "reversal": reversal,
-        }
-        return head
-
-    def indicator(self, element: Any, where: str) -> bool | None:
-        value = self.text(element, "CdtDbtInd")
+    @staticmethod
+    def indicator(element: Any, where: str) -> bool | None:
+        value = text_of(element)
         if value is None:
             return None
         if value not in ("CRDT", "DBIT"):
@@ -172,7 +208,12 @@ class EntryReader:
     def date(self, element: Any, where: str) -> date | None:
         if element is None:
             return None
-        value = self.text(element, "Dt") or (self.text(element, "DtTm") or "")[:10]
+        value = None
+        for child in element:
+            if child.tag == self.t.Dt:
+                value = text_of(child)
+            elif child.tag == self.t.DtTm and value is None:
+                value = (text_of(child) or "")[:10]
         if not value:
             return None
         try:
@@ -180,214 +221,344 @@ class EntryReader:
         except ValueError:
             raise StatementError(where, f"{value!r} is not a date (YYYY-MM-DD)") from None
 
-    def batch_count(self, batch: Any, where: str) -> int | None:
-        if batch is None:
-            return None
-        value = self.text(batch, "NbOfTxs")
+    def batch_count(self, batch: dict[str, Any] | None, where: str) -> int | None:
+        value = text_of(batch.get(self.t.NbOfTxs)) if batch else None
         if value is None:
             return None
         if not value.isdigit() or int(value) < 1:
             raise StatementError(f"{where}/NtryDtls/Btch/NbOfTxs", f"{value!r} is not a count")
         return int(value)
 
-    def has_own_amount(self, detail: Any) -> bool:
-        return detail.find(self.path["Amt"]) is not None or (
-            detail.find(self.path["TxAmt"]) is not None
-        )
+    @staticmethod
+    def path(found: dict[str, Any], *names: str) -> Any:
+        """The element at ``names`` below the children ``found``, or None."""
+        element = found.get(names[0])
+        for name in names[1:]:
+            if element is None:
+                return None
+            element = kids(element).get(name)
+        return element
 
-    def detail_fields(
-        self, detail: Any, entry: Any, head: _Head, *, alone: bool, where: str
-    ) -> dict[str, Any]:
-        """Fields of one transaction; ``detail`` is the entry itself when it has no details."""
-        amount, currency, credit = self.detail_amount(detail, head, alone=alone, where=where)
-        fields: dict[str, Any] = {"amount": amount if credit else -amount, "currency": currency}
-        fields.update(self.references(detail, head))
-        fields.update(self.remittance(detail))
-        fields.update(self.return_reason(detail))
-        fields.update(self.counterparty(detail, credit=credit, reversal=head.fields["reversal"]))
-        fields.update(self.codes(detail, entry))
-        fields.update(self.amount_details(detail, entry, amount, currency, alone=alone))
-        fields["additional_info"] = self.additional_info(detail, entry)
-        return fields
+    def bank_code(self, code: Any) -> tuple[str | None, str | None]:
+        """(ISO domain/family/sub-family or the proprietary code, the proprietary code beside
+        an ISO one)."""
+        t = self.t
+        if code is None:
+            return None, None
+        iso = proprietary = None
+        for part in code:
+            if part.tag == t.Domn:
+                iso = self.domain(part)
+            elif part.tag == t.Prtry:
+                proprietary = text_of(kids(part).get(t.Cd))
+        if iso:
+            return iso, proprietary
+        return proprietary, None
 
-    def detail_amount(
-        self, detail: Any, head: _Head, *, alone: bool, where: str
-    ) -> tuple[Decimal, str, bool]:
-        own = None if detail is head.entry else detail.find(self.path["Amt"])
-        transaction = None if detail is head.entry else detail.find(self.path["TxAmt"])
-        if own is not None:
-            amount, currency = self.amount_of(own, f"{where}/Amt")
-        elif transaction is not None:
-            amount, currency = self.amount_of(transaction, f"{where}/AmtDtls/TxAmt/Amt")
-        elif alone:
-            amount, currency = head.amount, head.currency
-        else:
-            raise StatementError(
-                f"{where}/Amt", "a transaction of a batch has no amount of its own"
-            )
-        credit = None if detail is head.entry else self.indicator(detail, f"{where}/CdtDbtInd")
-        return amount, currency, head.credit if credit is None else credit
+    def domain(self, domain: Any) -> str | None:
+        t = self.t
+        codes: list[str | None] = [None, None, None]
+        for part in domain:
+            if part.tag == t.Cd:
+                codes[0] = text_of(part)
+            elif part.tag == t.Fmly:
+                for inner in part:
+                    if inner.tag == t.Cd:
+                        codes[1] = text_of(inner)
+                    elif inner.tag == t.SubFmlyCd:
+                        codes[2] = text_of(inner)
+        return "/".join(codes) if all(codes) else None  # type: ignore[arg-type]
 
-    def references(self, detail: Any, head: _Head) -> dict[str, Any]:
-        refs = detail.find(self.path["Refs"])
-        if refs is None:
-            return {"bank_reference": head.reference}
-        end_to_end = self.text(refs, "EndToEndId")
-        return {
-            "end_to_end_id": None if end_to_end in (None, NOT_PROVIDED) else end_to_end,
-            "mandate_id": self.text(refs, "MndtId"),
-            "payment_info_id": self.text(refs, "PmtInfId") or head.fields.get("payment_info_id"),
-            "bank_reference": self.text(refs, "AcctSvcrRef") or head.reference,
-        }
-
-    def remittance(self, detail: Any) -> dict[str, Any]:
-        information = detail.find(self.path["RmtInf"])
-        if information is None:
-            return {}
-        lines = [(line.text or "").strip() for line in information.iterfind(self.path["Ustrd"])]
-        return {
-            "remittance": " ".join(line for line in lines if line),
-            "creditor_reference": self.text(information, "CdtrRef"),
-        }
-
-    def return_reason(self, detail: Any) -> dict[str, Any]:
-        returned = detail.find(self.path["RtrInf"])
-        if returned is None:
-            return {}
-        return {"return_reason": self.text(returned, "RsnCd") or self.text(returned, "RsnPrtry")}
-
-    def counterparty(self, detail: Any, *, credit: bool, reversal: bool) -> dict[str, Any]:
-        """The debtor of a credit, the creditor of a debit (the other side for a reversal when
-        the bank left the booking's own side out)."""
-        parties = detail.find(self.path["RltdPties"])
-        if parties is None:
-            return {}
-        role = "Dbtr" if credit else "Cdtr"
-        other = "Cdtr" if credit else "Dbtr"
-        if reversal and parties.find(self.path[role]) is None:
-            role = other
-        party = parties.find(self.path[role])
-        account = parties.find(self.path[role + "Acct"])
-        fields: dict[str, Any] = {"counterparty_bic": self.agent_bic(detail, role)}
-        if party is not None:
-            fields["counterparty_name"] = self.text(party, "Nm") or self.text(party, "PtyNm")
-        if account is not None:
-            fields["counterparty_iban"] = self.text(account, "IBAN")
-            if fields["counterparty_iban"] is None:
-                fields["counterparty_account"] = self.text(account, "OthrId")
-        creditor = parties.find(self.path["Cdtr"])
-        if creditor is not None:
-            fields["creditor_id"] = self.text(creditor, "CdtrSchmeId") or self.text(
-                creditor, "PtyCdtrSchmeId"
-            )
-        return fields
-
-    def agent_bic(self, detail: Any, role: str) -> str | None:
-        agents = detail.find(self.path["RltdAgts"])
-        if agents is None:
+    def charges(self, found: dict[str, Any], element: Any) -> Decimal | None:
+        """Charges of an entry or detail: a total, else the sum of the records."""
+        t = self.t
+        if t.Chrgs not in found:
             return None
-        agent = agents.find(self.path[role + "Agt"])
-        if agent is None:
-            return None
-        return self.text(agent, "BIC") or self.text(agent, "BICFI")
-
-    def codes(self, detail: Any, entry: Any) -> dict[str, Any]:
-        for source in (detail, entry):
-            code = source.find(self.path["BkTxCd"])
-            if code is None:
-                continue
-            domain = self.domain_code(code)
-            proprietary = self.text(code, "PrtryCd")
-            if domain or proprietary:
-                return {
-                    "bank_code": domain or proprietary,
-                    "proprietary_code": proprietary if domain else None,
-                }
-        return {}
-
-    def domain_code(self, code: Any) -> str | None:
-        domain = code.find(self.path["Domn"])
-        if domain is None:
-            return None
-        parts = [self.text(domain, name) for name in ("DomnCd", "FmlyCd", "SubFmlyCd")]
-        return "/".join(parts) if all(parts) else None  # type: ignore[arg-type]
-
-    def amount_details(
-        self, detail: Any, entry: Any, amount: Decimal, currency: str, *, alone: bool
-    ) -> dict[str, Any]:
-        sources = (detail, entry) if alone and detail is not entry else (detail,)
-        fields: dict[str, Any] = {}
-        for source in sources:
-            charges = self.charges(source)
-            if charges is not None:
-                fields["charges"] = charges
-                break
-        for source in sources:
-            instructed = source.find(self.path["InstdAmt"])
-            if instructed is not None:
-                value, instructed_currency = self.amount_of(instructed, "AmtDtls/InstdAmt/Amt")
-                if value != amount or instructed_currency != currency:
-                    fields["instructed_amount"] = value
-                    fields["instructed_currency"] = instructed_currency
-                break
-        rate = self.exchange_rate(sources)
-        if rate is not None:
-            fields["exchange_rate"] = rate
-        return fields
-
-    def charges(self, source: Any) -> Decimal | None:
-        records = []
-        for charges in source.iterfind(self.path["Chrgs"]):
-            total = self.text(charges, "TtlChrgsAndTaxAmt")
+        amounts = []
+        for charges in element.iterchildren(t.Chrgs):
+            parts = kids(charges)
+            total = parts.get(t.TtlChrgsAndTaxAmt)
             if total is not None:
-                return self.decimal(total, "Chrgs/TtlChrgsAndTaxAmt")
-            records.extend(charges.iterfind(self.path["Rcrd"]))
-            if charges.find(self.path["Amt"]) is not None:
-                records.append(charges)
-        if not records:
-            return None
-        return sum(
-            (self.decimal(self.text(record, "Amt"), "Chrgs/Amt") for record in records),
-            start=Decimal("0"),
-        )
+                return self.decimal(text_of(total), "Chrgs/TtlChrgsAndTaxAmt")
+            if t.Amt in parts:
+                amounts.append(parts[t.Amt])
+            amounts.extend(charges.iterchildren(t.Rcrd))
+        values = [
+            self.decimal(text_of(a if a.tag == t.Amt else a.find(t.Amt)), "Chrgs/Amt")
+            for a in amounts
+        ]
+        return sum(values, start=Decimal("0")) if values else None
 
-    def exchange_rate(self, sources: tuple[Any, ...]) -> Decimal | None:
-        for source in sources:
-            details = source.find(self.path["AmtDtls"])
-            if details is None:
-                continue
-            for kind in _AMOUNT_DETAILS:
-                rate = details.findtext(f"{{{self.namespace}}}{kind}/{self.path['XchgRate']}")
-                if rate and rate.strip():
-                    return self.rate(rate.strip())
-        return None
+    def amount_details(self, details: Any) -> tuple[Any, Any, Decimal | None]:
+        """(InstdAmt/Amt, TxAmt/Amt, the first exchange rate) of an ``AmtDtls``."""
+        t = self.t
+        if details is None:
+            return None, None, None
+        found = kids(details)
+        rate = None
+        for kind in (t.InstdAmt, t.TxAmt, t.CntrValAmt):
+            part = found.get(kind)
+            if part is not None and rate is None:
+                rate = self.rate(text_of(self.path(kids(part), t.CcyXchg, t.XchgRate)))
+        instructed = found.get(t.InstdAmt)
+        transaction = found.get(t.TxAmt)
+        return (
+            None if instructed is None else instructed.find(t.Amt),
+            None if transaction is None else transaction.find(t.Amt),
+            rate,
+        )
 
     @staticmethod
-    def rate(value: str) -> Decimal:
-        if not re.match(r"^\d{1,11}(\.\d{1,10})?$", value):
+    def rate(value: str | None) -> Decimal | None:
+        if value is None:
+            return None
+        if not RATE.match(value):
             raise StatementError("CcyXchg/XchgRate", f"{value!r} is not an exchange rate")
         return Decimal(value)
 
-    def additional_info(self, detail: Any, entry: Any) -> str:
-        parts = []
-        if detail is not entry:
-            parts.append(self.text(detail, "AddtlTxInf"))
-            returned = detail.find(self.path["RtrInf"])
-            if returned is not None:
-                parts.extend(
-                    (line.text or "").strip() for line in returned.iterfind(self.path["AddtlInf"])
-                )
-        parts.append(self.text(entry, "AddtlNtryInf"))
-        return " ".join(part for part in parts if part)
-
 
 class _Head:
-    """What every transaction of an entry shares."""
+    """What every transaction of an entry shares, and how one transaction is read."""
 
-    def __init__(self, amount: Decimal, currency: str, credit: bool, reference: str | None):
+    def __init__(self, reader: EntryReader, amount: Decimal, currency: str, credit: bool):
+        self.reader = reader
+        self.t = reader.t
         self.amount = amount
         self.currency = currency
         self.credit = credit
-        self.reference = reference
-        self.fields: dict[str, Any] = {}
-        self.entry: Any = None
+        self.booking_date: date | None = None
+        self.value_date: date | None = None
+        self.reversal = False
+        self.status: str | None = None
+        self.reference: str | None = None
+        self.payment_info_id: str | None = None
+        self.own_amount = False
+
+    def transaction(
+        self, top: dict[str, Any], detail: dict[str, Any], where: str, *, alone: bool = True
+    ) -> dict[str, Any]:
+        """Fields of one transaction; ``detail`` is empty when the entry has no details."""
+        t = self.t
+        amount, currency, credit = self.detail_amount(detail, where, alone=alone)
+        fields: dict[str, Any] = {
+            "amount": amount if credit else -amount,
+            "currency": currency,
+            "booking_date": self.booking_date,
+            "value_date": self.value_date,
+            "reversal": self.reversal,
+            "entry_status": self.status,
+            "payment_info_id": self.payment_info_id,
+            "bank_reference": self.reference,
+        }
+        self.references(detail, fields)
+        self.remittance(detail, fields)
+        returned = detail.get(t.RtrInf)
+        if returned is not None:
+            reason = kids(returned).get(t.Rsn)
+            if reason is not None:
+                codes = kids(reason)
+                fields["return_reason"] = text_of(codes.get(t.Cd)) or text_of(codes.get(t.Prtry))
+        is_return = self.reversal or fields.get("return_reason") is not None
+        self.counterparty(detail, fields, paid_to_us=credit != is_return, returned=is_return)
+        self.codes(top, detail, fields)
+        self.amounts(top, detail, fields, alone=alone)
+        fields["additional_info"] = self.additional_info(top, detail, returned)
+        return fields
+
+    def detail_amount(
+        self, detail: dict[str, Any], where: str, *, alone: bool
+    ) -> tuple[Decimal, str, bool]:
+        t = self.t
+        reader = self.reader
+        own = detail.get(t.Amt)
+        self.own_amount = True
+        if own is not None:
+            amount, currency = reader.amount(own, f"{where}/Amt")
+        elif (tx_amount := reader.path(detail, t.AmtDtls, t.TxAmt, t.Amt)) is not None:
+            amount, currency = reader.amount(tx_amount, f"{where}/AmtDtls/TxAmt/Amt")
+        elif alone:
+            amount, currency = self.amount, self.currency
+            self.own_amount = False
+        else:
+            raise StatementError(f"{where}/Amt", "a batch's transaction has no amount of its own")
+        credit = reader.indicator(detail.get(t.CdtDbtInd), f"{where}/CdtDbtInd")
+        return amount, currency, self.credit if credit is None else credit
+
+    def references(self, detail: dict[str, Any], fields: dict[str, Any]) -> None:
+        t = self.t
+        refs = detail.get(t.Refs)
+        if refs is None:
+            return
+        found = kids(refs)
+        end_to_end = text_of(found.get(t.EndToEndId))
+        fields["end_to_end_id"] = None if end_to_end == NOT_PROVIDED else end_to_end
+        fields["mandate_id"] = text_of(found.get(t.MndtId))
+        fields["payment_info_id"] = text_of(found.get(t.PmtInfId)) or self.payment_info_id
+        fields["bank_reference"] = _reference(text_of(found.get(t.AcctSvcrRef))) or self.reference
+
+    def remittance(self, detail: dict[str, Any], fields: dict[str, Any]) -> None:
+        t = self.t
+        information = detail.get(t.RmtInf)
+        if information is None:
+            return
+        lines = []
+        for child in information:
+            if child.tag == t.Ustrd:
+                lines.append(child.text or "")
+            elif child.tag == t.Strd and "creditor_reference" not in fields:
+                reference = text_of(self.reader.path(kids(child), t.CdtrRefInf, t.Ref))
+                if reference:
+                    fields["creditor_reference"] = reference
+        fields["remittance"] = plain(" ".join(lines))
+
+    def counterparty(
+        self, detail: dict[str, Any], fields: dict[str, Any], *, paid_to_us: bool, returned: bool
+    ) -> None:
+        """The debtor of a payment to us, the creditor of one from us. For a return that is the
+        original payment's party; banks that name it on the return's own side are read too."""
+        t = self.t
+        parties = detail.get(t.RltdPties)
+        if parties is None:
+            return
+        found = kids(parties)
+        role, account_role, agent_role = (
+            (t.Dbtr, t.DbtrAcct, t.DbtrAgt) if paid_to_us else (t.Cdtr, t.CdtrAcct, t.CdtrAgt)
+        )
+        if role not in found and returned:
+            role, account_role, agent_role = (
+                (t.Cdtr, t.CdtrAcct, t.CdtrAgt) if paid_to_us else (t.Dbtr, t.DbtrAcct, t.DbtrAgt)
+            )
+        party = found.get(role)
+        if party is not None:
+            name, _ = self.party(party)
+            fields["counterparty_name"] = plain(name) if name else None
+        account = found.get(account_role)
+        if account is not None:
+            self.account(account, fields)
+        agents = detail.get(t.RltdAgts)
+        if agents is not None:
+            fields["counterparty_bic"] = self.agent_bic(agents, agent_role)
+        creditor = found.get(t.Cdtr)
+        if creditor is not None:
+            fields["creditor_id"] = self.party(creditor)[1]
+
+    def party(self, element: Any) -> tuple[str | None, str | None]:
+        """(name, private identification) of a party, under ``Pty`` from version 001.04 on."""
+        t = self.t
+        name = identification = None
+        for child in element:
+            tag = child.tag
+            if tag == t.Pty:
+                return self.party(child)
+            if tag == t.Nm:
+                name = text_of(child)
+            elif tag == t.Id:
+                scheme = self.reader.path(kids(child), t.PrvtId, t.Othr, t.Id)
+                identification = text_of(scheme)
+        return name, identification
+
+    def account(self, element: Any, fields: dict[str, Any]) -> None:
+        t = self.t
+        for child in element:
+            if child.tag != t.Id:
+                continue
+            for identification in child:
+                if identification.tag == t.IBAN:
+                    fields["counterparty_iban"] = text_of(identification)
+                elif identification.tag == t.Othr:
+                    fields["counterparty_account"] = text_of(kids(identification).get(t.Id))
+
+    def agent_bic(self, agents: Any, role: str) -> str | None:
+        t = self.t
+        for agent in agents:
+            if agent.tag != role:
+                continue
+            for institution in agent:
+                if institution.tag != t.FinInstnId:
+                    continue
+                found = kids(institution)
+                return text_of(found.get(t.BICFI)) or text_of(found.get(t.BIC))
+        return None
+
+    def codes(self, top: dict[str, Any], detail: dict[str, Any], fields: dict[str, Any]) -> None:
+        for found in (detail, top):
+            code, proprietary = self.reader.bank_code(found.get(self.t.BkTxCd))
+            if code:
+                fields["bank_code"] = code
+                fields["proprietary_code"] = proprietary
+                return
+
+    def amounts(
+        self, top: dict[str, Any], detail: dict[str, Any], fields: dict[str, Any], *, alone: bool
+    ) -> None:
+        """Charges, the instructed amount and the exchange rate, of the detail or, for an entry's
+        only transaction, of the entry."""
+        t = self.t
+        reader = self.reader
+        sources = [detail, top] if alone else [detail]
+        for found in sources:
+            if t.Chrgs in found:
+                parent = found[t.Chrgs].getparent()
+                fields["charges"] = reader.charges(found, parent)
+                break
+        for found in sources:
+            instructed, _, rate = reader.amount_details(found.get(t.AmtDtls))
+            if instructed is not None or rate is not None:
+                self.instructed(instructed, rate, fields)
+                break
+
+    def instructed(self, instructed: Any, rate: Decimal | None, fields: dict[str, Any]) -> None:
+        if rate is not None:
+            fields["exchange_rate"] = rate
+        if instructed is None:
+            return
+        value, currency = self.reader.amount(instructed, "AmtDtls/InstdAmt/Amt")
+        if value != abs(fields["amount"]) or currency != fields["currency"]:
+            fields["instructed_amount"] = value
+            fields["instructed_currency"] = currency
+
+    def additional_info(self, top: dict[str, Any], detail: dict[str, Any], returned: Any) -> str:
+        t = self.t
+        parts = [detail[t.AddtlTxInf].text or ""] if t.AddtlTxInf in detail else []
+        if returned is not None:
+            parts.extend(line.text or "" for line in returned.iterchildren(t.AddtlInf))
+        if t.AddtlNtryInf in top:
+            parts.append(top[t.AddtlNtryInf].text or "")
+        return plain(" ".join(parts)) if parts else ""
+
+
+def _booked_amount(head: _Head, fields: dict[str, Any]) -> None:
+    """An entry's only detail moves what the entry booked: a detail amount that differs (a
+    return of 50.00 booked as 53.00 with the charges) is kept as the instructed amount."""
+    booked = head.amount if head.credit else -head.amount
+    if fields["currency"] != head.currency or fields["amount"] == booked:
+        return
+    if "instructed_amount" not in fields:
+        fields["instructed_amount"] = abs(fields["amount"])
+        fields["instructed_currency"] = fields["currency"]
+    fields["amount"] = booked
+
+
+def _check_sum(head: _Head, transactions: list[RawTransaction], where: str) -> None:
+    """The details of an entry must add up to what the bank booked, else posting them would not
+    reconcile with the account (details in another currency than the entry are not added)."""
+    if any(t.fields["currency"] != head.currency for t in transactions):
+        return
+    total = sum((t.fields["amount"] for t in transactions), start=Decimal("0"))
+    booked = head.amount if head.credit else -head.amount
+    if total != booked:
+        raise StatementError(
+            f"{where}/NtryDtls", f"the transactions add up to {total}, the entry books {booked}"
+        )
+
+
+def _reference(value: str | None) -> str | None:
+    return None if value in (None, "NONREF", NOT_PROVIDED) else value
+
+
+def _dutch_payment_reference(text: str | None) -> str | None:
+    """``/PREF/<id>/`` of a Dutch bank's entry text (ABN AMRO names a batch's PmtInfId so)."""
+    if not text or "/PREF/" not in text:
+        return None
+    found = re.search(r"/PREF/([^/\s]+)", text)
+    return found.group(1) if found else None

@@ -70,6 +70,9 @@ class BankTransaction(BaseModel):
     exchange_rate: Decimal | None = None
     # A national return code where the file gives no ISO one (German MT940 ``?34``, e.g. "914").
     bank_return_code: str | None = None
+    # The camt entry's status: "BOOK" (booked), "PDNG" (pending, camt.052 intraday), "INFO"
+    # (for information). Only booked entries move money; MT940 holds booked entries only (None).
+    entry_status: str | None = None
 
 
 class Statement(BaseModel):

@@ -27,7 +27,7 @@ class IdSource:
     occurrence: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RawTransaction:
     """A transaction as a parser read it, before it has its id."""
 

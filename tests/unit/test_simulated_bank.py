@@ -133,6 +133,7 @@ def _assert_same(read: BankTransaction, booking: bank.Booking) -> None:
     assert read.counterparty_name == booking.counterparty_name
     assert read.counterparty_iban == booking.counterparty_iban
     assert read.counterparty_bic == booking.counterparty_bic
+    assert read.entry_status == "BOOK"
 
 
 def test_ids_are_the_same_on_every_read_and_never_shared() -> None:
@@ -173,3 +174,95 @@ def test_amounts_are_whole_cents() -> None:
 
 def _transactions(read: StatementFile) -> list[BankTransaction]:
     return [t for s in read.statements for t in s.transactions]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
+def test_mt940_reads_back_booking_for_booking(encoding: str) -> None:
+    read = read_statement(bank.mt940(STATEMENT, encoding=encoding))
+
+    (statement,) = read.statements
+    assert (read.format, statement.account_iban) == ("mt940", STATEMENT.account.iban)
+    assert (statement.opening_balance, statement.closing_balance) == (
+        Decimal("1000.00"),
+        STATEMENT.closing_balance,
+    )
+    transfer, *collected, summed, returned, paid_out = statement.transactions
+    pairs = zip((TRANSFER, *COLLECTED, RETURNED), (transfer, *collected, returned), strict=True)
+    for booking, detail in pairs:
+        assert (detail.amount, detail.booking_date, detail.end_to_end_id) == (
+            booking.amount,
+            booking.booking_date,
+            booking.end_to_end_id,
+        )
+        assert (detail.mandate_id, detail.counterparty_name, detail.counterparty_iban) == (
+            booking.mandate_id,
+            booking.counterparty_name,
+            booking.counterparty_iban,
+        )
+        assert (detail.reversal, detail.return_reason) == (booking.reversal, booking.return_reason)
+    assert transfer.remittance == TRANSFER.remittance
+    assert transfer.counterparty_name == "Bäckerei Müller GmbH"
+    assert {d.payment_info_id for d in collected} == {"PMT-2026-12-RCUR"}
+    assert {d.creditor_id for d in collected} == {CREDITOR_ID}
+    assert (summed.amount, summed.payment_info_id, summed.mandate_id) == (
+        Decimal("41.65"),
+        "PMT-2026-12-SUM",
+        None,
+    )
+    assert returned.value_date == RETURNED.value_date
+    assert (returned.bank_code, paid_out.amount) == ("109", PAID_OUT.amount)
+    assert "RF18539007547034" in paid_out.remittance
+
+
+def test_mt940_with_lf_line_ends_reads_the_same() -> None:
+    crlf = bank.mt940(STATEMENT)
+
+    same = read_statement(crlf.replace(b"\r\n", b"\n")).statements[0].transactions
+
+    assert [(t.transaction_id, t.amount) for t in same] == [
+        (t.transaction_id, t.amount) for t in read_statement(crlf).statements[0].transactions
+    ]
+
+
+def test_camt_elements_in_any_order_read_the_same() -> None:
+    data = bank.camt053(STATEMENT)
+    document = etree.fromstring(data)
+    for element in document.iter():
+        groups: dict[str, list[etree._Element]] = {}
+        for child in element:
+            groups.setdefault(child.tag, []).append(child)
+        for tag in reversed(list(groups)):  # other elements first, repeated ones in order
+            for child in groups[tag]:
+                element.append(child)
+
+    shuffled = read_statement(etree.tostring(document, xml_declaration=True, encoding="UTF-8"))
+
+    assert shuffled.statements == read_statement(data).statements
+
+
+def test_mt940_inside_swift_blocks_and_after_a_940_line_reads_the_same() -> None:
+    plain = bank.mt940(STATEMENT)
+    body = plain.removesuffix(b"-\r\n")
+    wrapped = b"{1:F01COBADEFFXXX0000000000}{2:I940COBADEFFXXXN}{4:\r\n" + body + b"-}"
+    headed = b":940:\r\n" + plain
+
+    expected = read_statement(plain).statements[0].transactions
+    for variant in (wrapped, headed):
+        assert read_statement(variant).statements[0].transactions == expected
+
+
+def test_an_only_detail_with_another_amount_books_the_entrys_amount() -> None:
+    returned = bank.Booking(
+        Decimal("-53.00"), date(2026, 12, 3), mandate_id="M1", reversal=True, return_reason="MS03"
+    )
+    data = bank.camt053(bank.BankStatement((returned,)))
+    start = data.index(b"<TxDtls>")
+    detail_says_50 = data[:start] + data[start:].replace(b">53.00<", b">50.00<", 1)
+
+    (read,) = read_statement(detail_says_50).statements[0].transactions
+
+    assert (read.amount, read.instructed_amount, read.instructed_currency) == (
+        Decimal("-53.00"),
+        Decimal("50.00"),
+        "EUR",
+    )
