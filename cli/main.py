@@ -320,7 +320,7 @@ def export_debits(collection_date: str, version: str, as_json: bool) -> None:
     """Collect what is due by COLLECTION-DATE in one pain.008 file; again, it collects nothing
     twice and shows the date's file."""
     from cli.console import debit_notes, debit_table, progress_bar
-    from cli.payments import DEBIT_RESOURCES, export_debits
+    from cli.debits import DEBIT_RESOURCES, export_debits
     from shared.payments.debit_export import DebitExportRequest
     from shared.payments.debit_ports import DebitBusyError
     from shared.payments.debits import DebitFileError, DebitInputError
@@ -369,7 +369,7 @@ def datev(first: date, last: date, out: Path | None) -> None:
     """Write the documents and postings of a date range as a DATEV Buchungsstapel, print the
     totals per account and check them against documents and ledger to the cent."""
     from cli.console import datev_totals_table, reconciliation_table
-    from cli.payments import DATEV_RESOURCES, export_datev
+    from cli.debits import DATEV_RESOURCES, export_datev
     from shared.accounts.datev import DatevError
 
     quiet_libraries()

@@ -27,7 +27,7 @@ def billed(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Aws:
     aws.seed(12)
     aws.run("run-2026-11-cli")
     monkeypatch.setattr(
-        "cli.payments.ledger",
+        "cli.debits.ledger",
         lambda settings, dynamodb: DocumentsLedger(dynamodb, settings.documents_table),
     )
     return aws
