@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from shared.accounts.model import Account
 from shared.accounts.ports import Ledger
 from shared.customers import shard_of
 from shared.money import total
@@ -189,22 +190,33 @@ class DebitExportService:
     def _due_in_shard(
         self, mandates: dict[str, list[StoredMandate]], collection_date: date, scan: _Scan
     ) -> list[DebitPayment]:
-        payments: list[DebitPayment] = []
+        usable: dict[str, StoredMandate] = {}
         for customer_id in sorted(mandates):
             stored = usable_mandate(mandates[customer_id])
             if stored is None:
                 scan.revoked += 1
-                continue
-            if stored.mandate.creditor_id != self.creditor.creditor_id:
+            elif stored.mandate.creditor_id != self.creditor.creditor_id:
                 reason = f"mandate {stored.mandate.reference} names creditor id "
                 reason += f"{stored.mandate.creditor_id}, not ours"
                 scan.skipped.append(SkippedItem(customer_id=customer_id, item=None, reason=reason))
-                continue
-            account = self.ledger.account(customer_id)
-            found, skipped = payments_for(account, stored, collection_date)
+            else:
+                usable[customer_id] = stored
+        accounts = self._accounts(list(usable))
+        payments: list[DebitPayment] = []
+        for customer_id, stored in usable.items():
+            found, skipped = payments_for(accounts[customer_id], stored, collection_date)
             payments += found
             scan.skipped += [_skipped(s) for s in skipped]
         return payments
+
+    def _accounts(self, customer_ids: list[str]) -> dict[str, Account]:
+        """A shard's accounts: in one call where the ledger reads many at once (the DynamoDB
+        ledger's ``accounts`` reads them in parallel), else one by one."""
+        bulk = getattr(self.ledger, "accounts", None)
+        if callable(bulk):
+            found: dict[str, Account] = bulk(customer_ids)
+            return found
+        return {customer_id: self.ledger.account(customer_id) for customer_id in customer_ids}
 
     def _write(
         self,

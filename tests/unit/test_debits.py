@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from shared.accounts.model import Posting, account_of
+from shared.accounts.model import Account, Posting, account_of
 from shared.customers import shard_of
 from shared.payments.debit_export import DebitExportRequest, DebitExportResult, DebitExportService
 from shared.payments.debit_ports import DebitBusyError
@@ -513,3 +513,35 @@ def test_the_daily_schedule_collects_for_the_next_target_business_day(
 
     assert request.collection_date == collection
     check_lead_time(request.collection_date, datetime.fromisoformat(scheduled).date())
+
+
+class BulkLedger(MemoryLedger):
+    """A ledger that reads a shard's accounts in one call, like the DynamoDB ledger."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bulk_reads: list[list[str]] = []
+
+    def accounts(self, customer_ids: list[str]) -> dict[str, Account]:
+        self.bulk_reads.append(sorted(customer_ids))
+        return {c: MemoryLedger.account(self, c) for c in customer_ids}
+
+    def account(self, customer_id: str) -> Account:
+        raise AssertionError("read one by one although the ledger reads many at once")
+
+
+def test_a_ledger_that_reads_many_accounts_at_once_is_read_once_per_shard(stack: Stack) -> None:
+    bulk = BulkLedger()
+    bulk.post(list(stack.ledger.postings.values()))
+    stack.ledger = bulk
+
+    result = stack.export()
+
+    assert result.new_file is not None
+    assert result.new_file.items == 3
+    assert sorted(c for read in bulk.bulk_reads for c in read) == [
+        "C0000001",
+        "C0000002",
+        "C0000003",
+    ]
+    assert len(bulk.bulk_reads) <= SHARDS
