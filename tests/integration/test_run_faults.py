@@ -31,7 +31,8 @@ from shared.invoicing.documents import render_document
 from shared.invoicing.model import Invoice, InvoiceDraft
 from shared.invoicing.numbering import format_number, sequence_of
 from shared.invoicing.run import FinalizeRequest, RunReport, ShardRequest
-from shared.invoicing.service import InvoiceRunService, PrepareRequest
+from shared.invoicing.service import InvoiceRunService, PrepareRequest, due_date
+from shared.payments.mandates import StoredMandate
 from shared.periods import Period
 from shared.settings import load_settings
 from shared.storage.dynamodb import (
@@ -158,9 +159,16 @@ def clean_drafts(hoster: Hoster, period: str = PERIOD) -> dict[str, InvoiceDraft
     positions: dict[str, list[Position]] = {}
     for item in hoster.positions:
         positions.setdefault(item.customer_id, []).append(item)
+    mandates: dict[str, list[StoredMandate]] = {}
+    for mandate in hoster.mandates:
+        mandates.setdefault(mandate.customer_id, []).append(StoredMandate(mandate))
     drafts = {
         c.customer_id: compose_invoice(
-            c, positions.get(c.customer_id, []), Period.parse(period), catalog=shipped_catalog()
+            c,
+            positions.get(c.customer_id, []),
+            Period.parse(period),
+            catalog=shipped_catalog(),
+            mandates=mandates.get(c.customer_id, ()),
         )
         for c in hoster.customers
     }
@@ -176,7 +184,7 @@ def clean_pdf(invoice_item: dict[str, Any], draft: InvoiceDraft) -> bytes:
             number=invoice_item["number"],
             run_id=invoice_item["run_id"],
             issue_date=issue_date,
-            due_date=issue_date + timedelta(days=settings.payment_term_days),
+            due_date=due_date(issue_date, settings.payment_term_days, draft),
             seller=settings.seller,
             draft=draft,
         )
@@ -346,7 +354,7 @@ def test_a_number_whose_customer_vanished_before_the_retry_is_listed_void_in_the
     report = bill_every_shard(service()).model_dump(mode="json")
 
     positions = [p for p in hoster.positions if p.customer_id != gone]
-    remaining = Hoster(hoster.customers, positions)
+    remaining = Hoster(hoster.customers, positions, hoster.mandates)
     assert_as_clean(aws, report, clean_drafts(remaining))
     voids = [
         (v["pk"], v["number"]) for v in aws.scan("Documents") if v.get("document_type") == "void"
@@ -381,7 +389,7 @@ def _order_again(aws: Aws, hoster: Hoster, customer_id: str) -> Hoster:
     DynamoContracts(aws.dynamodb, aws.stack.table_names["Contracts"]).save_positions(
         hoster.shards, [extra]
     )
-    return Hoster(hoster.customers, [*hoster.positions, extra])
+    return Hoster(hoster.customers, [*hoster.positions, extra], hoster.mandates)
 
 
 def _delete_positions(aws: Aws, customer_id: str) -> None:
