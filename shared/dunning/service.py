@@ -398,16 +398,21 @@ class DunningService:
     def _collections(
         self, work: ShardWork
     ) -> tuple[tuple[ClaimLine, ...], tuple[PaymentLine, ...]]:
+        """Claims to export (handed over today, or not exported yet) and payments to report."""
         claims: list[ClaimLine] = []
         payments = list(work.payments)
-        for situation in work.handed_over:
-            case = work.cases.get(situation.customer_id)
-            if case is None or case.handover is None:
+        accounts = {s.customer_id: s.account for s in work.handed_over}
+        for case in work.cases.values():
+            handover = case.handover
+            if handover is None or handover.settled_on is not None:
                 continue
+            if case.customer_id not in accounts and handover.on != work.today:
+                continue
+            account = accounts.get(case.customer_id) or self.ledger.account(case.customer_id)
             customer = work.customers.get(case.customer_id)
-            if case.handover.status == "pending_export" and customer is not None:
-                claims.append(claim_line(case, customer, situation.account))
-            line = payment_line(case, situation.account, work.today)
+            if handover.status == "pending_export" and customer is not None:
+                claims.append(claim_line(case, customer, account))
+            line = payment_line(case, account, work.today)
             if line is not None:
                 payments.append(line)
         return tuple(claims), tuple(payments)

@@ -4,7 +4,7 @@ and a small world that drives a dunning service over calendar time."""
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,9 +19,17 @@ from shared.delivery.model import DeliveryRequest
 from shared.dunning.interest import shipped_base_rates
 from shared.dunning.levels import DunningLevels, shipped_levels
 from shared.dunning.model import Case, Hold, HoldKind, Holds, Notice, ProvisioningEvent
+from shared.dunning.pdf import render_notice
 from shared.dunning.ports import ShardState
 from shared.dunning.rules import Policy
-from shared.dunning.run import DunningShardRequest, DunningShardResult, run_id_for
+from shared.dunning.run import (
+    DunningFinalizeRequest,
+    DunningReport,
+    DunningShardRequest,
+    DunningShardResult,
+    run_id_for,
+)
+from shared.dunning.runner import DunningRunService
 from shared.dunning.service import DunningService, DunningSetup
 from shared.invoicing.model import document_key
 from tests.unit.fakes import SELLER, FakeArchive, FakeNumberRanges
@@ -219,6 +227,8 @@ class World:
     events: RecordedEvents = field(default_factory=RecordedEvents)
     queue: RecordedQueue = field(default_factory=RecordedQueue)
     runs: MemoryRuns = field(default_factory=MemoryRuns)
+    files: MemoryFiles = field(default_factory=MemoryFiles)
+    render: Callable[[Notice], bytes] = render_notice
 
     @property
     def service(self) -> DunningService:
@@ -239,7 +249,25 @@ class World:
             setup=DunningSetup(shard_count=SHARDS, notice_prefix="MA", retention_years=6),
             deliveries=self.queue,
             runs=self.runs,
+            render=self.render,
         )
+
+    @property
+    def runner(self) -> DunningRunService:
+        return DunningRunService(
+            runs=self.runs,
+            work=self.files,
+            files=self.files,
+            store=self.store,
+            shard_count=SHARDS,
+            level_keys=tuple(level.key for level in self.levels.levels),
+        )
+
+    def finalize(self, day: date, *, execution: str = "x1") -> DunningReport:
+        request = DunningFinalizeRequest(
+            run_id=run_id_for(day), run_date=day, execution=execution, shards=SHARDS
+        )
+        return self.runner.finalize(request)
 
     def add(self, customer: Customer) -> Customer:
         self.directory.records[customer.customer_id] = customer
