@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Literal
 
 from shared.accounts.model import Account
-from shared.accounts.ports import Ledger
+from shared.accounts.ports import OverdueLedger
 from shared.customers import Customer
 from shared.delivery.model import DeliveryRequest
 from shared.delivery.ports import DeliveryQueue
@@ -105,7 +105,7 @@ class ShardWork:
 
 @dataclass
 class DunningService:
-    ledger: Ledger
+    ledger: OverdueLedger
     store: DunningStore
     customers: CustomerDirectory
     ranges: NumberRanges
