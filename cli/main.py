@@ -295,3 +295,12 @@ def cancel(number: str, reason: str, as_json: bool) -> None:
 
 def main() -> None:
     cli()
+
+
+def _add_dunning() -> None:
+    from cli.dunning import dunning
+
+    cli.add_command(dunning)
+
+
+_add_dunning()

@@ -179,5 +179,11 @@ class BillingStack(Stack):
                 value=self.buses.by_id[bus_spec.id].event_bus_name,
                 description=bus_spec.env_var,
             )
+        CfnOutput(
+            self,
+            "ShardCount",
+            value=self.runtime.environment["BILLING_SHARD_COUNT"],
+            description="BILLING_SHARD_COUNT",
+        )
         CfnOutput(self, "ArchiveApiUrl", value=self.archive_api.url)
         CfnOutput(self, "OrderApiUrl", value=self.order_intake.url)
