@@ -1,0 +1,332 @@
+"""The dunning run through the real state machine on the embedded AWS, over calendar time.
+
+Everything is the embedded AWS (Dunning, Documents, Control and Contracts tables, the Object Lock
+archive, the work bucket, the delivery queue and SES, the provisioning bus, the Distributed Map),
+but the accounts: no DynamoDB ledger with an overdue index is on main yet, so the functions read
+and post through the in-memory ledger the test shares with them (``dunning_ledger`` is the one
+seam that is replaced).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from email import message_from_string, policy
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+import shared.wiring
+from infra import spec
+from localaws import embedded
+from localaws.queue_poller import QueuePoller
+from shared.accounts.model import Posting
+from shared.customers import Address, Customer, shard_of
+from shared.dunning.model import Hold
+from shared.ports import DocumentQuery
+from shared.settings import Settings
+from shared.storage.dunning import DynamoDunningStore
+from shared.storage.dynamodb import DynamoContracts, DynamoDocuments
+from tests.integration.conftest import SHARDS, Aws
+from tests.unit.ledger_fakes import MemoryLedger
+
+DUE = date(2026, 1, 15)
+LEVEL_DAYS = (
+    date(2026, 1, 22),
+    date(2026, 2, 2),
+    date(2026, 2, 13),
+    date(2026, 2, 24),
+    date(2026, 3, 4),
+    date(2026, 3, 19),
+)
+
+
+@pytest.fixture
+def ledger(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryLedger]:
+    shared_ledger = MemoryLedger(SHARDS)
+    monkeypatch.setattr(shared.wiring, "dunning_ledger", lambda *_: shared_ledger)
+    forget_services()
+    yield shared_ledger
+    forget_services()
+
+
+def forget_services() -> None:
+    """The handlers keep their use cases per process; each test has a stack of its own."""
+    loaded = sys.modules.get("functions.dunning.handler")
+    if loaded is not None:
+        loaded.service.cache_clear()
+        loaded.run_service.cache_clear()
+
+
+@pytest.fixture
+def events(aws: Aws) -> str:
+    """A queue that receives whatever dunning puts on the provisioning bus."""
+    sqs = aws.clients("sqs")
+    url = sqs.create_queue(QueueName="provisioning-test")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    bus = spec.PROVISIONING_BUS.local_name
+    bridge = aws.clients("events")
+    bridge.put_rule(
+        Name="dunning", EventBusName=bus, EventPattern=json.dumps({"source": ["billing.dunning"]})
+    )
+    bridge.put_targets(Rule="dunning", EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
+    return str(url)
+
+
+def received(aws: Aws, url: str) -> list[dict[str, Any]]:
+    sqs = aws.clients("sqs")
+    found = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        for message in messages:
+            found.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return found
+
+
+def customer(number: int, **extra: Any) -> Customer:
+    customer_id = f"C{number:07d}"
+    values: dict[str, Any] = {
+        "customer_id": customer_id,
+        "name": f"Kundin {number}",
+        "email": f"kundin{number}@example.org",
+        "address": Address(street="Weg 1", postal_code="20095", city="Hamburg", country="DE"),
+        "shard": shard_of(customer_id, SHARDS),
+    }
+    return Customer.model_validate(values | extra)
+
+
+def invoice(ledger: MemoryLedger, who: Customer, amount: str) -> str:
+    number = f"RE-2026-{int(who.customer_id[1:]):08d}"
+    ledger.post(
+        [
+            Posting(
+                posting_id=f"invoice:{number}",
+                customer_id=who.customer_id,
+                booked_on=date(2026, 1, 1),
+                kind="invoice",
+                amount=Decimal(amount),
+                item=number,
+                document_number=number,
+                source=f"invoice:{number}",
+                due_on=DUE,
+            )
+        ]
+    )
+    return number
+
+
+def pay_all(ledger: MemoryLedger, who: Customer, on: date) -> None:
+    postings = [
+        Posting(
+            posting_id=f"statement:{who.customer_id}:{item.item}:{on}",
+            customer_id=who.customer_id,
+            booked_on=on,
+            kind="payment",
+            amount=-item.open,
+            item=item.item,
+            source=f"statement:{on}",
+        )
+        for item in ledger.account(who.customer_id).open_items()
+    ]
+    ledger.post(postings)
+
+
+def seed(aws: Aws, *customers: Customer) -> None:
+    contracts = DynamoContracts(aws.dynamodb, aws.stack.table_names["Contracts"])
+    contracts.save_customers(customers)
+
+
+def dun(aws: Aws, day: date, name: str | None = None) -> dict[str, Any]:
+    execution = name or f"dunning-{day.isoformat()}-t{time.monotonic_ns()}"
+    arn = aws.stepfunctions.start_execution(
+        stateMachineArn=aws.stack.dunning_run_arn,
+        name=execution,
+        input=json.dumps({"run_date": day.isoformat()}),
+    )["executionArn"]
+    finished = aws._wait(arn)
+    assert finished["status"] == "SUCCEEDED", finished.get("cause")
+    report: dict[str, Any] = aws.read_json(
+        f"dunning/dunning-{day.isoformat()}/{execution}/report.json"
+    )
+    return report
+
+
+def notices(aws: Aws, who: Customer) -> list[str]:
+    documents = DynamoDocuments(aws.dynamodb, aws.stack.table_names["Documents"])
+    page = documents.customer_documents(
+        who.customer_id, limit=50, cursor=None, query=DocumentQuery(document_types=("dunning",))
+    )
+    return sorted(d.number for d in page.documents)
+
+
+def test_an_unpaid_invoice_goes_through_every_level_on_the_real_run(
+    aws: Aws, ledger: MemoryLedger, events: str
+) -> None:
+    anna, ben, post = customer(1), customer(2), customer(3, delivery="post")
+    seed(aws, anna, ben, post)
+    for who in (anna, ben, post):
+        invoice(ledger, who, "119.00")
+
+    reports = []
+    for number, day in enumerate(LEVEL_DAYS, start=1):
+        if number == 3:
+            pay_all(ledger, ben, date(2026, 2, 5))
+        reports.append(dun(aws, day))
+
+    assert [
+        r["reached"][key]
+        for r, key in zip(
+            reports,
+            ["reminder", "first_notice", "second_notice", "final_notice", "suspension", "handover"],
+            strict=True,
+        )
+    ] == [3, 3, 2, 2, 2, 2]
+    assert reports[2]["settled"] == 1
+    assert len(notices(aws, anna)) == 6
+    assert len(notices(aws, ben)) == 2
+    assert Decimal(reports[1]["fees"]) == Decimal("7.50")
+    assert Decimal(reports[1]["interest"]) == Decimal("0.66")  # 3 x 119.00 x 6.27 % x 11/365
+    sent = received(aws, events)
+    assert sorted((e["detail-type"], e["detail"]["customer_id"]) for e in sent) == [
+        ("CustomerSuspended", anna.customer_id),
+        ("CustomerSuspended", post.customer_id),
+    ]
+    assert {e["detail"]["level_key"] for e in sent} == {"suspension"}
+    (export,) = reports[-1]["collection_exports"]
+    claims = [
+        json.loads(line)
+        for line in aws.s3.get_object(Bucket=aws.stack.bucket_names["Work"], Key=export["key"])[
+            "Body"
+        ]
+        .read()
+        .splitlines()
+    ]
+    assert sorted(c["customer_id"] for c in claims) == [anna.customer_id, post.customer_id]
+    assert {c["total"] for c in claims} == {"132.63"}
+
+
+def test_notices_are_archived_once_under_retention_and_delivered(
+    aws: Aws, ledger: MemoryLedger
+) -> None:
+    anna, post = customer(1), customer(3, delivery="post")
+    seed(aws, anna, post)
+    invoice(ledger, anna, "119.00")
+    invoice(ledger, post, "119.00")
+
+    report = dun(aws, LEVEL_DAYS[0])
+    QueuePoller(aws.clients, aws.stack).drain()
+
+    bucket = aws.stack.bucket_names["Archive"]
+    documents = [i for i in aws.scan("Documents") if i.get("document_type") == "dunning"]
+    assert sorted(d["customer_id"] for d in documents) == [anna.customer_id, post.customer_id]
+    for document in documents:
+        head = aws.s3.head_object(Bucket=bucket, Key=document["pdf_key"])
+        assert head["ObjectLockMode"] == "COMPLIANCE"
+        assert head["ObjectLockRetainUntilDate"] == datetime(2033, 1, 1, tzinfo=UTC)
+    (mail,) = [
+        message_from_string(m.raw_data, policy=policy.default) for m in embedded.sent_emails()
+    ]
+    assert mail["To"].addresses[0].addr_spec == anna.email
+    assert mail["Subject"].startswith("Zahlungserinnerung MA-2026-")
+    (attachment,) = list(mail.iter_attachments())
+    text = PdfReader(io.BytesIO(attachment.get_content())).pages[0].extract_text()
+    assert "Zahlungserinnerung" in text
+    assert report["print_batch"] == f"print/dunning-2026-01-22/{report['execution']}.pdf"
+    assert report["printed"] == 1
+
+
+def test_two_runs_on_one_day_change_nothing_the_second_time(
+    aws: Aws, ledger: MemoryLedger, events: str
+) -> None:
+    anna = customer(1)
+    seed(aws, anna)
+    invoice(ledger, anna, "119.00")
+    for day in LEVEL_DAYS[:4]:
+        dun(aws, day)
+    first = dun(aws, LEVEL_DAYS[4])
+    postings = dict(ledger.postings)
+    documents = [i["sk"] for i in aws.scan("Documents") if i.get("document_type") == "dunning"]
+    received(aws, events)
+
+    again = dun(aws, LEVEL_DAYS[4])
+
+    assert ledger.postings == postings
+    assert [i["sk"] for i in aws.scan("Documents") if i.get("document_type") == "dunning"] == (
+        documents
+    )
+    assert received(aws, events) == []
+    assert (again["notices"], again["suspensions"], again["fees"]) == (
+        first["notices"],
+        first["suspensions"],
+        first["fees"],
+    )
+
+
+def test_payment_in_full_reactivates_at_once_through_the_settle_hook(
+    aws: Aws, ledger: MemoryLedger, events: str
+) -> None:
+    anna = customer(1)
+    seed(aws, anna)
+    invoice(ledger, anna, "119.00")
+    for day in LEVEL_DAYS[:5]:
+        dun(aws, day)
+    received(aws, events)
+
+    pay_all(ledger, anna, date(2026, 3, 6))
+    outcome = shared.wiring.dunning_service(Settings()).settle(
+        anna.customer_id, on=date(2026, 3, 6)
+    )
+    after = dun(aws, LEVEL_DAYS[5])
+
+    assert outcome == "reactivated"
+    (event,) = received(aws, events)
+    assert (event["detail-type"], event["detail"]["occurred_on"]) == (
+        "CustomerReactivated",
+        "2026-03-06",
+    )
+    assert after["handovers"] == 0
+    store = DynamoDunningStore(aws.dynamodb, aws.stack.table_names["Dunning"], SHARDS)
+    assert store.case(anna.customer_id) is None
+    assert [c["reason"] for c in store.closed_cases(anna.customer_id)] == ["paid in full"]
+
+
+def test_a_block_and_a_dispute_set_like_the_cli_does_are_kept_by_the_run(
+    aws: Aws, ledger: MemoryLedger
+) -> None:
+    blocked, disputed = customer(1), customer(2)
+    seed(aws, blocked, disputed)
+    invoice(ledger, blocked, "119.00")
+    item = invoice(ledger, disputed, "119.00")
+    store = DynamoDunningStore(aws.dynamodb, aws.stack.table_names["Dunning"], SHARDS)
+    store.put_hold(
+        Hold(
+            customer_id=blocked.customer_id,
+            kind="block",
+            reason="goodwill",
+            set_on=date(2026, 1, 1),
+        )
+    )
+    store.put_hold(
+        Hold(
+            customer_id=disputed.customer_id,
+            kind="dispute",
+            item=item,
+            reason="service was down",
+            set_on=date(2026, 1, 1),
+        )
+    )
+
+    report = dun(aws, LEVEL_DAYS[0])
+
+    assert report["excluded"] == {"block": 1, "dispute": 1}
+    assert notices(aws, blocked) == notices(aws, disputed) == []
+    assert store.remove_hold(blocked.customer_id, "block", None)
+    assert dun(aws, LEVEL_DAYS[0] + timedelta(days=1))["notices"] == 1
