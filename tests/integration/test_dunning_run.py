@@ -20,6 +20,7 @@ from email import message_from_string, policy
 from typing import Any
 
 import pytest
+import requests
 from pypdf import PdfReader
 
 import shared.wiring
@@ -330,3 +331,45 @@ def test_a_block_and_a_dispute_set_like_the_cli_does_are_kept_by_the_run(
     assert notices(aws, blocked) == notices(aws, disputed) == []
     assert store.remove_hold(blocked.customer_id, "block", None)
     assert dun(aws, LEVEL_DAYS[0] + timedelta(days=1))["notices"] == 1
+
+
+def test_the_archive_api_lists_a_customer_s_notices_as_type_dunning(
+    aws: Aws, ledger: MemoryLedger
+) -> None:
+    from localaws.embedded import client_factory
+    from localaws.http_api import LocalIssuer, serve
+
+    anna = customer(1)
+    seed(aws, anna)
+    number = invoice(ledger, anna, "119.00")
+    dun(aws, LEVEL_DAYS[0])
+    dun(aws, LEVEL_DAYS[1])
+    issuer = LocalIssuer.generate()
+    server = serve(0, lambda: client_factory()("lambda"), issuer)
+    try:
+        headers = {"Authorization": f"Bearer {issuer.token(anna.customer_id)}"}
+        listed = requests.get(
+            server.url + "/documents", headers=headers, params={"type": "dunning"}, timeout=30
+        )
+        invoices = requests.get(
+            server.url + "/documents", headers=headers, params={"type": "invoice"}, timeout=30
+        )
+        first = listed.json()["documents"][-1]["number"]
+        pdf = requests.get(
+            server.url + f"/documents/{first}/pdf",
+            headers=headers,
+            allow_redirects=False,
+            timeout=30,
+        )
+    finally:
+        server.shutdown()
+
+    assert listed.status_code == 200
+    documents = listed.json()["documents"]
+    assert [(d["document_type"], d["gross"]) for d in documents] == [
+        ("dunning", "121.72"),
+        ("dunning", "119.00"),
+    ]
+    assert invoices.json()["documents"] == []
+    assert pdf.status_code == 302
+    assert number not in {d["number"] for d in documents}
