@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", type=Path, help="write a cProfile of the handlers here")
     parser.add_argument("--run-only", action="store_true", help="only the invoice run")
     parser.add_argument("--orders-only", action="store_true", help="only the order intake")
+    parser.add_argument("--dunning-only", action="store_true", help="only the dunning run")
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
     scale = Scale(
@@ -92,6 +93,11 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
     figures: list[Figure] = []
+    if args.dunning_only:
+        figures += dunning_figures(scale)
+        RESULTS.write_text(json.dumps([asdict(figure) for figure in figures], indent=1) + "\n")
+        console.print(table(figures))
+        return
     if not args.orders_only:
         with console.status(f"invoice run of {scale.run_customers} customers on the embedded AWS"):
             figures += invoice_run(scale, args.profile)
@@ -103,10 +109,22 @@ def main(argv: list[str] | None = None) -> None:
             figures += pdf_render(scale.renders)
         with console.status("composing invoices"):
             figures += compose_per_customer(scale.composed_customers)
+        figures += dunning_figures(scale)
 
     RESULTS.write_text(json.dumps([asdict(figure) for figure in figures], indent=1) + "\n")
     console.print(table(figures))
     console.print(f"written to {RESULTS}")
+
+
+def dunning_figures(scale: Scale) -> list[Figure]:
+    from bench import dunning
+
+    customers = scale.run_customers
+    with console.status(f"dunning {customers} customers in memory"):
+        figures = dunning.in_memory(customers)
+    with console.status(f"dunning run of {customers // 4} customers on the embedded AWS"):
+        figures += dunning.embedded_run(customers // 4, scale.shards)
+    return figures
 
 
 def archive_figures(scale: Scale) -> list[Figure]:
