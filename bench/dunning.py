@@ -135,7 +135,7 @@ def embedded_run(customers: int, shards: int) -> list[Any]:
 
     ledger = IndexedLedger(shards)
     original = wiring.dunning_ledger
-    wiring.dunning_ledger = lambda *_: ledger  # type: ignore[assignment]
+    wiring.dunning_ledger = lambda *_: ledger
     try:
         with embedded.in_process({"BILLING_SHARD_COUNT": str(shards)}) as stack:
             clients = embedded.client_factory()
