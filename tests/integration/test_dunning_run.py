@@ -373,3 +373,69 @@ def test_the_archive_api_lists_a_customer_s_notices_as_type_dunning(
     assert invoices.json()["documents"] == []
     assert pdf.status_code == 302
     assert number not in {d["number"] for d in documents}
+
+
+def test_a_partial_payment_and_a_returned_debit_show_on_the_notices(
+    aws: Aws, ledger: MemoryLedger
+) -> None:
+    from shared.storage.dunning import DynamoNotices
+
+    cara, dora = customer(4), customer(5)
+    seed(aws, cara, dora)
+    cara_invoice = invoice(ledger, cara, "119.00")
+    dora_invoice = invoice(ledger, dora, "49.00")
+    returned = [
+        Posting(
+            posting_id="statement:debit:dora",
+            customer_id=dora.customer_id,
+            booked_on=DUE,
+            kind="payment",
+            amount=Decimal("-49.00"),
+            item=dora_invoice,
+            source="statement:debit",
+        ),
+        Posting(
+            posting_id="statement:return:dora",
+            customer_id=dora.customer_id,
+            booked_on=date(2026, 1, 20),
+            kind="debit_return",
+            amount=Decimal("49.00"),
+            item=dora_invoice,
+            source="statement:return",
+            reason="AC04",
+        ),
+    ]
+    ledger.post(returned)
+    dun(aws, LEVEL_DAYS[0])
+    ledger.post(
+        [
+            Posting(
+                posting_id="statement:cara:part",
+                customer_id=cara.customer_id,
+                booked_on=date(2026, 1, 28),
+                kind="payment",
+                amount=Decimal("-50.00"),
+                item=cara_invoice,
+                source="statement:part",
+            )
+        ]
+    )
+
+    report = dun(aws, LEVEL_DAYS[1])
+
+    store = DynamoNotices(aws.dynamodb, aws.stack.table_names["Documents"])
+    cara_notice = store.notice(cara.customer_id, LEVEL_DAYS[1], max(notices(aws, cara)))
+    dora_first = store.notice(dora.customer_id, LEVEL_DAYS[0], min(notices(aws, dora)))
+    assert cara_notice is not None
+    assert dora_first is not None
+    assert (cara_notice.lines[0].open, cara_notice.total) == (Decimal("69.00"), Decimal("71.67"))
+    assert dora_first.lines[0].return_reason == "AC04"
+    pdf = aws.s3.get_object(
+        Bucket=aws.stack.bucket_names["Archive"],
+        Key=next(
+            i["pdf_key"] for i in aws.scan("Documents") if i.get("doc_number") == dora_first.number
+        ),
+    )["Body"].read()
+    text = " ".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+    assert "Grund AC04: Konto erloschen" in text
+    assert report["reached"]["first_notice"] == 2
