@@ -76,6 +76,12 @@ class DunningDriver:
             failed=sum(len(r["failed"]) for r in results),
         )
 
+    def wait(self, started: StartedRun) -> Progress:
+        """Until the execution ends, without a bar (for --json)."""
+        while (progress := self.progress(started)).status not in TERMINAL:
+            time.sleep(0.3)
+        return progress
+
     def follow(self, started: StartedRun, label: str) -> Progress:
         with progress_bar() as bars:
             task = bars.add_task(label, total=None, detail="")
@@ -221,7 +227,7 @@ def run_command(day: datetime | None, as_json: bool, no_wait: bool) -> None:
         else:
             console.print(f"{'joined' if started.joined else 'started'} {started.execution}")
         return
-    final = runner.follow(started, started.run_id)
+    final = runner.wait(started) if as_json else runner.follow(started, started.run_id)
     if final.status != "SUCCEEDED":
         raise DunningCliError(f"{started.run_id} ended {final.status}: {runner.failure(started)}")
     found = runner.report(started.run_id, started.execution)

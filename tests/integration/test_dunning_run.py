@@ -439,3 +439,36 @@ def test_a_partial_payment_and_a_returned_debit_show_on_the_notices(
     text = " ".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
     assert "Grund AC04: Konto erloschen" in text
     assert report["reached"]["first_notice"] == 2
+
+
+def test_billing_dunning_run_follows_the_run_and_prints_its_result(
+    aws: Aws, ledger: MemoryLedger
+) -> None:
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    anna, ben = customer(1), customer(2)
+    seed(aws, anna, ben)
+    invoice(ledger, anna, "119.00")
+    invoice(ledger, ben, "3.00")
+    runner = CliRunner()
+
+    shown = runner.invoke(cli, ["dunning", "run", "--date", "2026-01-22"], terminal_width=200)
+    again = runner.invoke(cli, ["dunning", "run", "--date", "2026-01-22", "--json"])
+    stored = runner.invoke(cli, ["dunning", "report", "dunning-2026-01-22", "--json"])
+
+    assert shown.exit_code == 0, shown.output
+    lines = [" ".join(line.replace("│", " ").split()) for line in shown.output.splitlines()]
+    assert "4/4 shards" in lines[0]
+    for expected in (
+        "customers checked 2",
+        "reached reminder 1",
+        "excluded: below_threshold 1",
+        "notices 1",
+        "numbers MA-2026-00000001 .. MA-2026-00000001",
+    ):
+        assert any(expected in line for line in lines), expected
+    repeated = json.loads(again.output)
+    assert (repeated["notices"], repeated["reached"]["reminder"]) == (1, 1)
+    assert json.loads(stored.output)["execution"] == repeated["execution"]
