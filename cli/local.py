@@ -23,7 +23,10 @@ STATE_DIR = Path(".local")
 _RESOURCE_VARIABLES = {
     *(table.env_var for table in spec.TABLES),
     *(bucket.env_var for bucket in spec.BUCKETS),
-    spec.STATE_MACHINE_ENV_VAR,
+    *(machine.env_var for machine in spec.STATE_MACHINES),
+    *(bus.env_var for bus in spec.EVENT_BUSES),
+    # The CLI finds a customer's dunning shard with it.
+    "BILLING_SHARD_COUNT",
 }
 
 
