@@ -198,7 +198,8 @@ def driver() -> DunningDriver:
     import boto3
 
     values = resources(spec.DUNNING_RUN.env_var, spec.CONTROL.env_var, spec.WORK.env_var)
-    return DunningDriver(lambda service: boto3.client(service), values)  # type: ignore[call-overload]
+    make: Any = boto3.client  # the stubs know no client for a service named at run time
+    return DunningDriver(lambda service: make(service), values)
 
 
 def store() -> Any:
