@@ -8,12 +8,14 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 CDK := node_modules/.bin/cdk
 PYTEST := $(BIN)/pytest
+# The browser test drives Debian's Chromium (never a browser download of a test tool).
+CHROMIUM := /usr/bin/chromium
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
-.PHONY: help install demo validate test unit integration infra e2e lint format synth local deploy bench \
-	test-localstack lock clean
+.PHONY: help install browser demo validate test unit integration infra e2e lint format synth local \
+	deploy bench test-localstack lock clean
 
 help:
 	@echo "make demo            bill a synthetic hoster on the embedded AWS (creates everything)"
@@ -27,6 +29,16 @@ help:
 	@echo "make test-localstack integration suite against a LocalStack at AWS_ENDPOINT_URL"
 
 install: $(STAMP) $(NODE_STAMP)
+
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	@[ "$$(id -u)" = 0 ] || { echo "the portal's browser test needs Debian's chromium:" \
+		"sudo apt-get install -y chromium"; exit 1; }
+	@echo "installing Debian's chromium for the portal's browser test"
+	@start=$$(date +%s); export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null && \
+		echo "chromium installed in $$(( $$(date +%s) - start )) s"
 
 $(STAMP): requirements/dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -49,7 +61,7 @@ demo: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/python -m tools.einvoice.validator $(or $(FILES),demo-out/invoices/*)
 
-test: install
+test: install browser
 	$(PYTEST) -n 2 --dist loadgroup tests
 
 unit: $(STAMP)
@@ -61,7 +73,7 @@ integration: $(STAMP)
 infra: install
 	$(PYTEST) tests/infrastructure
 
-e2e: install
+e2e: install browser
 	$(PYTEST) tests/e2e
 
 lint: $(STAMP)

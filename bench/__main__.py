@@ -81,6 +81,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--run-only", action="store_true", help="only the invoice run")
     parser.add_argument("--orders-only", action="store_true", help="only the order intake")
     parser.add_argument("--dunning-only", action="store_true", help="only the dunning run")
+    parser.add_argument(
+        "--statements-only", action="store_true", help="only reading bank statements"
+    )
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
     scale = Scale(
@@ -95,8 +98,11 @@ def main(argv: list[str] | None = None) -> None:
     figures: list[Figure] = []
     if args.dunning_only:
         figures += dunning_figures(scale)
-        RESULTS.write_text(json.dumps([asdict(figure) for figure in figures], indent=1) + "\n")
-        console.print(table(figures))
+        _write(figures)
+        return
+    if args.statements_only:
+        figures += statement_figures(scale)
+        _write(figures)
         return
     if not args.orders_only:
         with console.status(f"invoice run of {scale.run_customers} customers on the embedded AWS"):
@@ -109,8 +115,12 @@ def main(argv: list[str] | None = None) -> None:
             figures += pdf_render(scale.renders)
         with console.status("composing invoices"):
             figures += compose_per_customer(scale.composed_customers)
+        figures += statement_figures(scale)
         figures += dunning_figures(scale)
+    _write(figures)
 
+
+def _write(figures: list[Figure]) -> None:
     RESULTS.write_text(json.dumps([asdict(figure) for figure in figures], indent=1) + "\n")
     console.print(table(figures))
     console.print(f"written to {RESULTS}")
@@ -125,6 +135,14 @@ def dunning_figures(scale: Scale) -> list[Figure]:
     with console.status(f"dunning run of {customers // 4} customers on the embedded AWS"):
         figures += dunning.embedded_run(customers // 4, scale.shards)
     return figures
+
+
+def statement_figures(scale: Scale) -> list[Figure]:
+    from bench import statements
+
+    entries, runs = (10_000, 1) if scale == QUICK else (100_000, 3)
+    with console.status(f"a CAMT.053 and an MT940 of {entries:,} entries, parsed"):
+        return statements.statement_figures(entries, runs)
 
 
 def archive_figures(scale: Scale) -> list[Figure]:

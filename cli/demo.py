@@ -23,6 +23,7 @@ from cli.console import (
     quiet_libraries,
     report_table,
 )
+from cli.local import portal_steps
 from cli.runs import RunDriver, RunTargets
 from cli.seed import UNKNOWN_PRODUCT, Hoster, synthetic_hoster
 from localaws import embedded
@@ -121,7 +122,15 @@ def _bill(options: DemoOptions, stack: LocalStack, timings: Timings) -> dict[str
     (options.out / "report.json").write_text(json.dumps(document, indent=2) + "\n")
     _summary(report, rerun, timings, options.out, copied)
     _delivery_summary(delivery, report, rerun)
+    _portal_hint(hoster.customers[0].customer_id, options.customers)
     return document
+
+
+def _portal_hint(customer_id: str, customers: int) -> None:
+    """The demo's embedded AWS ends with it: the portal needs `billing local up`."""
+    console.print("\nread the documents of a customer such as this one in the customer portal:")
+    for line in portal_steps(customer_id, customers=customers):
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 @dataclass(frozen=True)

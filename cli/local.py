@@ -20,6 +20,7 @@ from shared.periods import Period
 from shared.storage.dynamodb import DynamoContracts
 
 STATE_DIR = Path(".local")
+DEFAULT_API_URL = "http://127.0.0.1:8000"
 _RESOURCE_VARIABLES = {
     *(table.env_var for table in spec.TABLES),
     *(bucket.env_var for bucket in spec.BUCKETS),
@@ -72,7 +73,8 @@ def _seed(stack: LocalStack, endpoint: str, customers: int, shards: int) -> None
 
 def _announce(stack: LocalStack, endpoint: str, api_url: str, seeded: int) -> None:
     console.rule("[bold]embedded AWS is up")
-    console.print(f"AWS endpoint  {endpoint}\nHTTP APIs     {api_url}\n")
+    console.print(f"AWS endpoint  {endpoint}\nHTTP APIs     {api_url}")
+    console.print(f"portal        {portal_url(api_url)}\n", highlight=False)
     console.print("export this in another shell:")
     for key, value in environment(stack, endpoint).items():
         console.print(f"export {key}={shlex.quote(value)}", highlight=False, soft_wrap=True)
@@ -82,6 +84,20 @@ def _announce(stack: LocalStack, endpoint: str, api_url: str, seeded: int) -> No
     console.print("  billing local token C0000001")
     console.print(f'  curl -H "Authorization: Bearer $TOKEN" {api_url}/documents')
     console.print("\nstop with Ctrl-C")
+
+
+def portal_url(api_url: str) -> str:
+    return api_url.rstrip("/") + spec.PORTAL.local_path
+
+
+def portal_steps(customer_id: str, *, customers: int) -> list[str]:
+    """How to read a synthetic customer's documents in the portal of `billing local up`."""
+    return [
+        f"  billing local up --seed-customers {customers}",
+        "  billing run start --wait                # in a second shell, after its export lines",
+        f"  billing local token {customer_id}         # sign in with it at "
+        + portal_url(DEFAULT_API_URL),
+    ]
 
 
 def _wait_for_stop() -> None:

@@ -539,6 +539,69 @@ SCHEDULES = (MONTHLY_INVOICE_RUN, DAILY_DUNNING_RUN)
 
 STATE_MACHINE_ENV_VAR = INVOICE_RUN.env_var
 
+
+@dataclass(frozen=True)
+class PortalSpec:
+    """The customers' web page: static files, served by CloudFront from a private bucket on AWS
+    and by the local front end under ``local_path``; ``config_file`` beside them names the API.
+
+    Browsers call the archive API from the portal's origin, so that API answers CORS for it:
+    the methods, request headers and exposed headers below, preflights cached ``cors_max_age``.
+    """
+
+    id: str
+    source_dir: Path
+    local_path: str
+    config_file: str
+    index_file: str
+    cors_allow_methods: tuple[str, ...]
+    cors_allow_headers: tuple[str, ...]
+    cors_expose_headers: tuple[str, ...]
+    cors_max_age_seconds: int
+
+    def config(self, api_url: str) -> dict[str, str]:
+        """The content of ``config_file``: where the page finds the archive API."""
+        return {"api_url": api_url.rstrip("/")}
+
+
+PORTAL = PortalSpec(
+    id="Portal",
+    source_dir=INFRA_DIR.parent / "portal",
+    local_path="/portal/",
+    config_file="config.json",
+    index_file="index.html",
+    cors_allow_methods=("GET",),
+    cors_allow_headers=("authorization", "accept"),
+    cors_expose_headers=("content-disposition", "apigw-requestid"),
+    cors_max_age_seconds=600,
+)
+
+
+def portal_content_security_policy(api_origins: str) -> str:
+    """The page loads only its own files and talks only to itself and ``api_origins``
+    (space-separated); no inline script or style, no frames, no plugins, no form targets."""
+    return "; ".join(
+        (
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self'",
+            f"connect-src 'self' {api_origins}",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        )
+    )
+
+
+# Security headers of the portal's answers besides the CSP, as CloudFront's policy sets them.
+PORTAL_SECURITY_HEADERS = {
+    "strict-transport-security": "max-age=63072000; includeSubDomains",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+}
+
 # The JWT authorizer of the HTTP API: the claim that carries the customer id and the audience.
 JWT_AUDIENCE = "billing-archive"
 JWT_CUSTOMER_CLAIM = "sub"

@@ -17,6 +17,7 @@ from infra.constructs.function import BillingFunction
 from infra.constructs.invoice_run import InvoiceRun
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.order_intake import OrderIntake
+from infra.constructs.portal import Portal
 from infra.constructs.queues import Queues
 from infra.constructs.runtime import FunctionRuntime
 from infra.constructs.schedule import RunSchedule
@@ -66,13 +67,16 @@ class BillingStack(Stack):
             machine=spec.DUNNING_RUN,
             worker=spec.DUNNING_WORKER,
         )
+        self.portal = Portal(self, spec.PORTAL.id, access_logs=self.buckets.access_logs)
         self.archive_api = ArchiveApi(
             self,
             "ArchiveApi",
             new_function=self._new_function,
             jwt_issuer=jwt_issuer,
             jwt_audience=[jwt_audience],
+            cors_origins=[self.portal.origin, *self._more_portal_origins()],
         )
+        self.portal.deploy_files(api_url=self.archive_api.url)
         self.delivery = Delivery(
             self,
             "Delivery",
@@ -129,6 +133,11 @@ class BillingStack(Stack):
 
     def _context(self, key: str, default: str) -> str:
         return str(self.node.try_get_context(key) or default)
+
+    def _more_portal_origins(self) -> list[str]:
+        """Origins (comma-separated in billing:portalOrigins) such as the portal's own domain."""
+        listed = self._context("billing:portalOrigins", "")
+        return [origin.strip() for origin in listed.split(",") if origin.strip()]
 
     def _new_function(self, scope: Construct, function_spec: spec.FunctionSpec) -> BillingFunction:
         return BillingFunction(
@@ -187,3 +196,6 @@ class BillingStack(Stack):
         )
         CfnOutput(self, "ArchiveApiUrl", value=self.archive_api.url)
         CfnOutput(self, "OrderApiUrl", value=self.order_intake.url)
+        CfnOutput(
+            self, "PortalUrl", value=self.portal.url, description="the customer portal (CloudFront)"
+        )

@@ -490,26 +490,158 @@ def _proxy_body(result: dict[str, Any]) -> bytes:
     return str(body).encode("utf-8")
 
 
+# --- CORS and the portal's files --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CorsPolicy:
+    """The CORS configuration of the archive API, answered as API Gateway answers it: a
+    preflight from an allowed origin gets 204 with the allowed methods and headers; any other
+    answer to an allowed origin names it in ``access-control-allow-origin``."""
+
+    origins: tuple[str, ...]
+    portal: spec.PortalSpec = spec.PORTAL
+
+    def preflight(self, request: IncomingRequest) -> HttpAnswer | None:
+        """The answer to a preflight, or None when the request is none."""
+        method = request.header("access-control-request-method")
+        if request.method != "OPTIONS" or not method or not request.header("origin"):
+            return None
+        answer = HttpAnswer(HTTPStatus.NO_CONTENT.value)
+        if self._allows(request) and self._grants(method, request):
+            answer.headers.extend(
+                [
+                    ("access-control-allow-origin", str(request.header("origin"))),
+                    ("access-control-allow-methods", ",".join(self.portal.cors_allow_methods)),
+                    ("access-control-allow-headers", ",".join(self.portal.cors_allow_headers)),
+                    ("access-control-max-age", str(self.portal.cors_max_age_seconds)),
+                    ("vary", "origin"),
+                ]
+            )
+        return answer
+
+    def decorate(self, request: IncomingRequest, answer: HttpAnswer) -> HttpAnswer:
+        if self._allows(request):
+            answer.headers.extend(
+                [
+                    ("access-control-allow-origin", str(request.header("origin"))),
+                    ("access-control-expose-headers", ",".join(self.portal.cors_expose_headers)),
+                    ("vary", "origin"),
+                ]
+            )
+        return answer
+
+    def _allows(self, request: IncomingRequest) -> bool:
+        """An allowed origin, on a path of the archive API (the order API serves a server)."""
+        if request.header("origin") not in self.origins:
+            return False
+        return not any(
+            _route_pattern(route.path).fullmatch(request.raw_path)
+            for route in spec.ROUTES
+            if route.api != "archive"
+        )
+
+    def _grants(self, method: str, request: IncomingRequest) -> bool:
+        wanted = request.header("access-control-request-headers") or ""
+        headers = {name.strip().lower() for name in wanted.split(",") if name.strip()}
+        return method.upper() in self.portal.cors_allow_methods and headers <= set(
+            self.portal.cors_allow_headers
+        )
+
+
+def local_origins(port: int) -> tuple[str, ...]:
+    """The origins a browser on this machine gives the local front end's own pages."""
+    return (f"http://127.0.0.1:{port}", f"http://localhost:{port}")
+
+
+_CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+}
+
+
+class PortalFiles:
+    """The portal's static files under ``spec.PORTAL.local_path``, with the ``config.json``
+    the deployment writes (here: naming this front end) and CloudFront's security headers."""
+
+    def __init__(self, root: Path, *, api_url: str, portal: spec.PortalSpec = spec.PORTAL) -> None:
+        self._root = root.resolve()
+        self._portal = portal
+        self._config = json.dumps(portal.config(api_url)).encode()
+        origin = urlsplit(api_url)
+        self._headers = [
+            *spec.PORTAL_SECURITY_HEADERS.items(),
+            (
+                "content-security-policy",
+                spec.portal_content_security_policy(f"{origin.scheme}://{origin.netloc}"),
+            ),
+            ("cache-control", "no-cache"),
+        ]
+
+    def answer(self, request: IncomingRequest) -> HttpAnswer | None:
+        """The answer for a path of the portal, or None for any other path."""
+        prefix = self._portal.local_path
+        if request.raw_path == prefix.rstrip("/"):
+            return HttpAnswer(HTTPStatus.MOVED_PERMANENTLY.value, [("location", prefix)])
+        if not request.raw_path.startswith(prefix):
+            return None
+        if request.method not in {"GET", "HEAD"}:
+            return gateway_answer(HTTPStatus.METHOD_NOT_ALLOWED)
+
+        name = unquote(request.raw_path.removeprefix(prefix)) or self._portal.index_file
+        body = self._config if name == self._portal.config_file else self._read(name)
+        if body is None:
+            return gateway_answer(HTTPStatus.NOT_FOUND)
+        content_type = _CONTENT_TYPES.get(Path(name).suffix, "application/octet-stream")
+        return HttpAnswer(200, [("content-type", content_type), *self._headers], body)
+
+    def _read(self, name: str) -> bytes | None:
+        """A file inside the portal folder; no hidden names, no way out of the folder."""
+        parts = name.split("/")
+        if any(not part or part.startswith(".") or "\\" in part or "\0" in part for part in parts):
+            return None
+        path = (self._root / name).resolve()
+        if not path.is_relative_to(self._root) or not path.is_file():
+            return None
+        return path.read_bytes()
+
+
 # --- the gateway -------------------------------------------------------------------------------
 
 
 class Gateway:
-    """API Gateway's part of one request, without sockets."""
+    """API Gateway's part of one request, without sockets; with ``portal``, CloudFront's too."""
 
     def __init__(
         self,
         lambda_client: Any,
         authorizer: JwtAuthorizer,
         routes: Sequence[spec.RouteSpec] = spec.ROUTES,
+        *,
+        cors: CorsPolicy | None = None,
+        portal: PortalFiles | None = None,
     ) -> None:
         self._lambda = lambda_client
         self._authorizer = authorizer
         self._routes = routes
+        self.cors = cors
+        self.portal = portal
 
     def handle(self, request: IncomingRequest) -> HttpAnswer:
+        static = self.portal.answer(request) if self.portal else None
+        if static is not None:
+            return static
         request_id = new_request_id()
-        answer = self._answer(request, request_id)
+        preflight = self.cors.preflight(request) if self.cors else None
+        answer = preflight or self._answer(request, request_id)
         answer.headers.append(("apigw-requestid", request_id))
+        if self.cors and preflight is None:
+            self.cors.decorate(request, answer)
         return answer
 
     def _answer(self, request: IncomingRequest, request_id: str) -> HttpAnswer:
@@ -637,9 +769,20 @@ def serve(
     issuer: LocalIssuer,
     *,
     host: str = "127.0.0.1",
+    portal_dir: Path | None = spec.PORTAL.source_dir,
+    cors_origins: Sequence[str] = (),
 ) -> LocalHttpApi:
-    """Serve ``spec.ROUTES`` on ``host:port`` (0 picks a free port) in a background thread."""
+    """Serve ``spec.ROUTES`` on ``host:port`` (0 picks a free port) in a background thread,
+    and the portal from ``portal_dir`` (None: no portal) at ``spec.PORTAL.local_path``.
+
+    The archive API answers CORS for this server's own origins and ``cors_origins``.
+    """
     gateway = Gateway(lambda_client_factory(), issuer.authorizer())
-    api = LocalHttpApi(_GatewayServer((host, port), gateway))
+    server = _GatewayServer((host, port), gateway)
+    bound = int(server.server_address[1])
+    gateway.cors = CorsPolicy(origins=(*local_origins(bound), *cors_origins))
+    if portal_dir is not None:
+        gateway.portal = PortalFiles(portal_dir, api_url=f"http://{host}:{bound}")
+    api = LocalHttpApi(server)
     logger.info("local http api listening", extra={"url": api.url})
     return api

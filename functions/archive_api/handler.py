@@ -8,23 +8,25 @@ answers exactly like a number that does not exist.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError, ParamValidationError
 
-from functions.archive_api import errors
+from functions.archive_api import errors, schema
 from functions.archive_api.errors import (
     DocumentNotFoundError,
     InvalidParameterError,
@@ -70,8 +72,18 @@ API_TITLE = "Billing document archive"
 API_VERSION = "1"
 SECURITY_SCHEME = "customerJwt"
 # Staff only: the customer whose documents a staff token reads.
-StaffCustomer = Annotated[str | None, Query(description="staff only: the customer id to read")]
+StaffCustomer = Annotated[
+    str | None,
+    Query(
+        description="staff only: the customer id to read",
+        json_schema_extra={"pattern": schema.CUSTOMER_PATTERN},
+    ),
+]
+# The path parameter as documented; a number of another shape answers like a missing one.
+DocumentNumber = Annotated[str, Path(json_schema_extra={"pattern": schema.NUMBER_PATTERN})]
 _SIGNED_IN: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
+_TYPES_RULE = schema.TYPES_PATTERN
+_CURSOR_RULE = schema.CURSOR_PATTERN
 
 
 @dataclass(frozen=True)
@@ -87,21 +99,33 @@ def archive() -> Archive:
     return Archive(documents=documents_store(settings), files=document_archive(settings))
 
 
+def _documented(description: str, alias: str | None = None, **rules: str) -> Any:
+    """A query parameter whose ``rules`` (JSON schema keywords) the handler checks itself, with
+    its own messages; the resolver's validation would answer with its own."""
+    return Query(alias=alias, description=description, json_schema_extra=dict(rules))
+
+
 @app.get(
     "/documents",
     summary="the signed-in customer's documents, newest first",
     security=_SIGNED_IN,
+    responses=schema.json_answer(schema.DocumentPage, "one page") | schema.refusals(),
 )
 def list_documents(
     customer: StaffCustomer = None,
     document_types: Annotated[
         str | None,
-        Query(alias="type", description="comma-separated: invoice, cancellation, ..."),
+        _documented("comma-separated: invoice, cancellation, ...", "type", pattern=_TYPES_RULE),
     ] = None,
-    issued_from: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
-    issued_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
-    limit: Annotated[str | None, Query(description="1 to 100, default 20")] = None,
-    cursor: Annotated[str | None, Query(description="next_cursor of the page before")] = None,
+    issued_from: Annotated[str | None, _documented("YYYY-MM-DD", "from", format="date")] = None,
+    issued_to: Annotated[str | None, _documented("YYYY-MM-DD", "to", format="date")] = None,
+    limit: Annotated[
+        str | None, _documented("1 to 100, default 20", pattern=schema.LIMIT_PATTERN)
+    ] = None,
+    cursor: Annotated[
+        str | None,
+        _documented("next_cursor of the page before; empty: the first", pattern=_CURSOR_RULE),
+    ] = None,
 ) -> dict[str, Any]:
     customer_id = reading_customer(customer)
     page_limit = page_size(limit)
@@ -113,22 +137,32 @@ def list_documents(
     logger.info("documents listed", extra={"documents": len(page.documents)})
     metrics.add_metric(name="DocumentListings", unit=MetricUnit.Count, value=1)
     return {
-        "documents": [_listed(document) for document in page.documents],
+        "documents": [_listed(document, staff_reads=customer) for document in page.documents],
         "next_cursor": page.cursor,
     }
 
 
-@app.get("/documents/<number>", summary="one document's metadata", security=_SIGNED_IN)
-def document_metadata(number: str, customer: StaffCustomer = None) -> dict[str, str]:
+@app.get(
+    "/documents/<number>",
+    summary="one document's metadata",
+    security=_SIGNED_IN,
+    responses=schema.json_answer(schema.Document, "the document") | schema.refusals(),
+)
+def document_metadata(number: DocumentNumber, customer: StaffCustomer = None) -> dict[str, str]:
     document = _own_document(reading_customer(customer), number)
 
     logger.info("document read")
     metrics.add_metric(name="DocumentReads", unit=MetricUnit.Count, value=1)
-    return _listed(document)
+    return _listed(document, staff_reads=customer)
 
 
-@app.get("/documents/<number>/xml", summary="the document's e-invoice XML", security=_SIGNED_IN)
-def document_xml(number: str, customer: StaffCustomer = None) -> Response[str]:
+@app.get(
+    "/documents/<number>/xml",
+    summary="the document's e-invoice XML",
+    security=_SIGNED_IN,
+    responses=schema.XML_ANSWERS | schema.refusals(),
+)
+def document_xml(number: DocumentNumber, customer: StaffCustomer = None) -> Response[str]:
     document = _own_document(reading_customer(customer), number)
     xml = einvoice_xml(archive().files, document.pdf_key)
     if xml is None:
@@ -151,14 +185,28 @@ def document_xml(number: str, customer: StaffCustomer = None) -> Response[str]:
 @app.get(
     "/documents/<number>/pdf",
     summary="a redirect to a five-minute download URL of the PDF",
+    description=(
+        "With `Accept: application/json` the answer is the URL itself (200), for a page "
+        "whose script cannot read a redirect's target."
+    ),
     security=_SIGNED_IN,
+    responses=schema.PDF_ANSWERS | schema.refusals(),
 )
-def document_pdf(number: str, customer: StaffCustomer = None) -> Response[str]:
+def document_pdf(number: DocumentNumber, customer: StaffCustomer = None) -> Response[Any]:
     document = _own_document(reading_customer(customer), number)
-    url = archive().files.download_url(document.pdf_key, expires_in=DOWNLOAD_URL_SECONDS)
+    url = archive().files.download_url(
+        document.pdf_key, expires_in=DOWNLOAD_URL_SECONDS, filename=document.number + ".pdf"
+    )
 
     logger.info("document download granted")
     metrics.add_metric(name="DocumentDownloads", unit=MetricUnit.Count, value=1)
+    if _wants_json():
+        return Response(
+            status_code=HTTPStatus.OK.value,
+            content_type=content_types.APPLICATION_JSON,
+            headers={"Cache-Control": "no-store"},
+            body={"url": url, "expires_in": DOWNLOAD_URL_SECONDS},
+        )
     return Response(
         status_code=HTTPStatus.FOUND.value,
         headers={"Location": url, "Cache-Control": "no-store"},
@@ -166,7 +214,20 @@ def document_pdf(number: str, customer: StaffCustomer = None) -> Response[str]:
     )
 
 
-@app.get("/openapi.json", summary="this document", include_in_schema=True)
+def _wants_json() -> bool:
+    accepted = app.current_event.headers.get("accept") or ""
+    return any(
+        part.split(";")[0].strip().lower() == content_types.APPLICATION_JSON
+        for part in accepted.split(",")
+    )
+
+
+@app.get(
+    "/openapi.json",
+    summary="this document",
+    include_in_schema=True,
+    responses=schema.OPENAPI_ANSWERS,
+)
 def openapi_document() -> Response[str]:
     return Response(
         status_code=HTTPStatus.OK.value,
@@ -179,12 +240,15 @@ def openapi_document() -> Response[str]:
 @cache
 def openapi_json() -> str:
     """The OpenAPI 3.1 document of the routes above, built once per process."""
-    return app.get_openapi_json_schema(
-        title=API_TITLE,
-        version=API_VERSION,
-        description="A customer's invoices, credit notes and their e-invoices.",
-        security_schemes={SECURITY_SCHEME: HTTPBearer(bearerFormat="JWT")},
+    document = json.loads(
+        app.get_openapi_json_schema(
+            title=API_TITLE,
+            version=API_VERSION,
+            description="A customer's invoices, credit notes and their e-invoices.",
+            security_schemes={SECURITY_SCHEME: HTTPBearer(bearerFormat="JWT")},
+        )
     )
+    return json.dumps(schema.without_validation_answers(document), separators=(",", ":"))
 
 
 @logger.inject_lambda_context(
@@ -278,13 +342,16 @@ def _own_document(customer_id: str, number: str) -> DocumentSummary:
     return document
 
 
-def _listed(document: DocumentSummary) -> dict[str, str]:
+def _listed(document: DocumentSummary, *, staff_reads: str | None) -> dict[str, str]:
+    """The document as listed; ``staff_reads`` (the staff's customer parameter) goes into its
+    links, which a staff token could not follow without it."""
+    query = "" if staff_reads is None else "?" + urlencode({"customer": staff_reads})
     return {
         "number": document.number,
         "document_type": document.document_type,
         "issue_date": document.issue_date,
         "period": document.period,
         "gross": str(document.gross),
-        "pdf": f"/documents/{document.number}/pdf",
-        "xml": f"/documents/{document.number}/xml",
+        "pdf": f"/documents/{document.number}/pdf{query}",
+        "xml": f"/documents/{document.number}/xml{query}",
     }

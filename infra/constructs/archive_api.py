@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import jsii
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
@@ -60,6 +60,7 @@ class ArchiveApi(Construct):
         new_function: FunctionFactory,
         jwt_issuer: str,
         jwt_audience: Sequence[str],
+        cors_origins: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
         self.functions = {
@@ -74,6 +75,7 @@ class ArchiveApi(Construct):
             description="customers read their invoices and credit notes",
             create_default_stage=False,
             default_authorizer=self.authorizer,
+            cors_preflight=cors_preflight(cors_origins),
         )
         self.stage = self._stage()
         self._add_routes()
@@ -124,6 +126,19 @@ class ArchiveApi(Construct):
     @property
     def url(self) -> str:
         return self.stage.url
+
+
+def cors_preflight(origins: Sequence[str]) -> apigwv2.CorsPreflightOptions:
+    """The portal's pages call this API from their own origin (spec.PORTAL's CORS settings)."""
+    portal = spec.PORTAL
+    return apigwv2.CorsPreflightOptions(
+        allow_origins=list(origins),
+        allow_methods=[apigwv2.CorsHttpMethod(method) for method in portal.cors_allow_methods],
+        allow_headers=list(portal.cors_allow_headers),
+        expose_headers=list(portal.cors_expose_headers),
+        max_age=Duration.seconds(portal.cors_max_age_seconds),
+        allow_credentials=False,
+    )
 
 
 def archive_routes() -> list[spec.RouteSpec]:

@@ -57,6 +57,22 @@ class BankTransaction(BaseModel):
     instructed_currency: str | None = None
     # Free text of the entry beyond the remittance (AddtlNtryInf, AddtlTxInf, AddtlRtrInf).
     additional_info: str = ""
+    # Optional fields added by the parsers where a sample carries them:
+    # the bank's own reference of the entry or detail (AcctSvcrRef, MT940 ":61:" "//" part).
+    bank_reference: str | None = None
+    # A proprietary code beside an ISO ``bank_code`` (camt ``Prtry/Cd``), such as a German GVC.
+    proprietary_code: str | None = None
+    # The counterparty's account where it is not an IBAN (camt ``Othr/Id``, MT940 BLZ/account).
+    counterparty_account: str | None = None
+    # The SEPA creditor identifier of a direct debit (camt ``CdtrSchmeId``, MT940 ``CRED+``).
+    creditor_id: str | None = None
+    # Rate of the currency exchange the bank applied (``CcyXchg/XchgRate``).
+    exchange_rate: Decimal | None = None
+    # A national return code where the file gives no ISO one (German MT940 ``?34``, e.g. "914").
+    bank_return_code: str | None = None
+    # The camt entry's status: "BOOK" (booked), "PDNG" (pending, camt.052 intraday), "INFO"
+    # (for information). Only booked entries move money; MT940 holds booked entries only (None).
+    entry_status: str | None = None
 
 
 class Statement(BaseModel):

@@ -57,11 +57,12 @@ class S3Archive:
                 return None
             raise
 
-    def download_url(self, key: str, *, expires_in: int) -> str:
+    def download_url(self, key: str, *, expires_in: int, filename: str | None = None) -> str:
+        params = {"Bucket": self._bucket, "Key": key}
+        if filename is not None:
+            params["ResponseContentDisposition"] = _attachment(filename)
         url: str = self._client.generate_presigned_url(
-            "get_object",
-            Params={"Bucket": self._bucket, "Key": key},
-            ExpiresIn=expires_in,
+            "get_object", Params=params, ExpiresIn=expires_in
         )
         return url
 
@@ -89,3 +90,10 @@ class S3WorkStore:
     def read_json(self, key: str) -> Any:
         response = self._client.get_object(Bucket=self._bucket, Key=key)
         return json.loads(response["Body"].read())
+
+
+def _attachment(filename: str) -> str:
+    """A Content-Disposition that saves under ``filename`` (document numbers: plain ASCII)."""
+    if not filename.isascii() or any(char in filename for char in '"\\\r\n'):
+        raise ValueError("a download file name must be plain ASCII without quotes")
+    return f'attachment; filename="{filename}"'

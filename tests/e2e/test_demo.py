@@ -57,6 +57,10 @@ def test_the_demo_bills_every_customer_and_writes_pdfs_and_a_report(tmp_path: Pa
     assert "Rechnungsbetrag" in text
     assert "invoice run" in finished.stdout
     assert "0 new invoices" in finished.stdout
+    portal_hint = finished.stdout[finished.stdout.index("customer portal:") :]
+    assert "billing local up --seed-customers 40" in portal_hint
+    assert "billing local token C0000001" in portal_hint
+    assert "http://127.0.0.1:8000/portal/" in portal_hint
     delivery = report["delivery"]
     printed = delivery["print_batch_invoices"]
     assert (

@@ -62,6 +62,8 @@ def _read_exports(server: subprocess.Popen[str]) -> dict[str, str]:
         if line.startswith("export "):
             key, _, value = line.removeprefix("export ").strip().partition("=")
             exports[key] = value.strip("'")
+        if line.startswith("portal "):
+            exports["PORTAL_URL"] = line.split()[-1]
         if "stop with Ctrl-C" in line or time.monotonic() > deadline:
             break
     assert "AWS_ENDPOINT_URL" in exports, "billing local up did not announce its environment"
@@ -69,7 +71,8 @@ def _read_exports(server: subprocess.Popen[str]) -> dict[str, str]:
 
 
 def _billing(stack: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {k: v for k, v in stack.items() if k not in {"API_URL", "WORKDIR"}}
+    local_only = {"API_URL", "WORKDIR", "PORTAL_URL"}
+    env = os.environ | {k: v for k, v in stack.items() if k not in local_only}
     return subprocess.run(
         [*BILLING, *arguments],
         cwd=stack["WORKDIR"],
@@ -228,3 +231,16 @@ def test_the_paced_sender_works_the_queue_off_beside_the_running_stack(
     assert figures["emails_sent"] + figures["printed"] == 12
     table = _billing(local_stack, "run", "delivery", "run-2026-11")
     assert "e-mails sent" in table.stdout
+
+
+def test_local_up_serves_the_portal_with_a_config_naming_its_api(
+    local_stack: dict[str, str],
+) -> None:
+    page = requests.get(f"{local_stack['API_URL']}/portal/", timeout=30)
+    config = requests.get(f"{local_stack['API_URL']}/portal/config.json", timeout=30)
+
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert '<script type="module" src="portal.js">' in page.text
+    assert config.json() == {"api_url": local_stack["API_URL"]}
+    assert local_stack["PORTAL_URL"] == f"{local_stack['API_URL']}/portal/"

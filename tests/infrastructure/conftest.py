@@ -14,6 +14,9 @@ from infra.app import build_app
 from infra.bundling import CopyCode, PipInstallLayer
 from infra.stack import BillingStack
 
+# The logical id prefix of the one function the CDK adds for every BucketDeployment of a stack.
+CDK_DEPLOYMENT_PROVIDER = "CustomCDKBucketDeployment"
+
 
 @dataclass(frozen=True)
 class Synthesized:
@@ -28,6 +31,15 @@ class Synthesized:
             logical_id: resource
             for logical_id, resource in self.template["Resources"].items()
             if resource["Type"] == resource_type
+        }
+
+    def billing_functions(self) -> dict[str, dict[str, Any]]:
+        """The Lambda functions of spec.FUNCTIONS: all but the CDK's BucketDeployment provider
+        (the portal's file copy), which test_portal_template checks on its own."""
+        return {
+            logical_id: resource
+            for logical_id, resource in self.resources("AWS::Lambda::Function").items()
+            if not logical_id.startswith(CDK_DEPLOYMENT_PROVIDER)
         }
 
     def output_ref(self, output_id: str) -> str:

@@ -13,7 +13,7 @@ from infra import spec
 from infra.app import build_app
 from infra.bundling import CopyCode, PipInstallLayer
 from infra.stack import BillingStack
-from tests.infrastructure.conftest import Synthesized
+from tests.infrastructure.conftest import CDK_DEPLOYMENT_PROVIDER, Synthesized
 from tests.infrastructure.test_template import (
     actions_of,
     function_logical_id,
@@ -187,7 +187,12 @@ def overridden(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_context_sets_the_mail_identity_and_the_pacing(overridden: dict[str, Any]) -> None:
     resources = overridden["Resources"].values()
-    functions = [r["Properties"] for r in resources if r["Type"] == "AWS::Lambda::Function"]
+    functions = [
+        resource["Properties"]
+        for logical_id, resource in overridden["Resources"].items()
+        if resource["Type"] == "AWS::Lambda::Function"
+        and not logical_id.startswith(CDK_DEPLOYMENT_PROVIDER)
+    ]
     (sender,) = [fn for fn in functions if fn["Handler"] == spec.INVOICE_DELIVERY.handler]
     mappings = [r for r in resources if r["Type"] == "AWS::Lambda::EventSourceMapping"]
     (mapping,) = [

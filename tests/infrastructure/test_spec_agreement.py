@@ -83,7 +83,7 @@ def function_ids_by_logical_id(synthesized: Synthesized) -> dict[str, str]:
     by_handler = {function.handler: function.id for function in spec.FUNCTIONS}
     return {
         logical_id: by_handler[resource["Properties"]["Handler"]]
-        for logical_id, resource in synthesized.resources("AWS::Lambda::Function").items()
+        for logical_id, resource in synthesized.billing_functions().items()
     }
 
 
@@ -147,7 +147,7 @@ def test_state_machine_substitutes_exactly_the_spec_placeholders(
 def test_every_spec_function_is_deployed_as_specified(synthesized: Synthesized) -> None:
     deployed = {
         resource["Properties"]["Handler"]: resource["Properties"]
-        for resource in synthesized.resources("AWS::Lambda::Function").values()
+        for resource in synthesized.billing_functions().values()
     }
 
     assert set(deployed) == {function.handler for function in spec.FUNCTIONS}
@@ -177,7 +177,7 @@ def test_functions_get_the_spec_environment(synthesized: Synthesized) -> None:
     resources |= {queue.env_var: queue.id + "QueueUrl" for queue in spec.QUEUES if queue.env_var}
     resources |= {bus.env_var: bus.id + "BusName" for bus in spec.EVENT_BUSES}
 
-    for resource in synthesized.resources("AWS::Lambda::Function").values():
+    for resource in synthesized.billing_functions().values():
         properties = resource["Properties"]
         variables = properties["Environment"]["Variables"]
         starts = starters[properties["Handler"]]
@@ -243,7 +243,7 @@ def test_event_sources_match_spec(synthesized: Synthesized) -> None:
 def test_reserved_concurrency_matches_spec(synthesized: Synthesized) -> None:
     deployed = {
         resource["Properties"]["Handler"]: resource["Properties"]
-        for resource in synthesized.resources("AWS::Lambda::Function").values()
+        for resource in synthesized.billing_functions().values()
     }
 
     for function in spec.FUNCTIONS:
@@ -253,7 +253,7 @@ def test_reserved_concurrency_matches_spec(synthesized: Synthesized) -> None:
 
 def test_the_schedules_match_spec(synthesized: Synthesized) -> None:
     deployed = list(synthesized.resources("AWS::Scheduler::Schedule").values())
-    functions = synthesized.resources("AWS::Lambda::Function")
+    functions = synthesized.billing_functions()
     handlers = {function.id: function.handler for function in spec.FUNCTIONS}
 
     assert len(deployed) == len(spec.SCHEDULES) == 2

@@ -495,3 +495,50 @@ def test_a_filtered_page_is_one_dynamodb_query(
     assert queries_first == 1
     assert operations.count("Query") == 2
     assert "Scan" not in operations
+
+
+def test_staff_links_name_the_customer_so_a_staff_token_can_follow_them(archive_api: Archive):
+    staff = archive_api.issuer.token("anna.schmidt", staff=True)
+
+    listed = archive_api.get("/documents", staff, customer=BOB).json()["documents"]
+    one = archive_api.get(f"/documents/{archive_api.numbers[BOB][0]}", staff, customer=BOB).json()
+
+    assert {doc["pdf"] for doc in listed} == {
+        f"/documents/{number}/pdf?customer={BOB}" for number in archive_api.numbers[BOB]
+    }
+    assert one["xml"] == f"/documents/{archive_api.numbers[BOB][0]}/xml?customer={BOB}"
+    followed = requests.get(
+        archive_api.url + listed[-1]["pdf"],
+        headers={"Authorization": f"Bearer {staff}"},
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    assert followed.status_code == 302
+
+
+def test_a_customers_own_links_carry_no_customer_parameter(archive_api: Archive):
+    listed = archive_api.get("/documents", archive_api.as_customer(ALICE)).json()["documents"]
+
+    assert all("?" not in doc["pdf"] and "?" not in doc["xml"] for doc in listed)
+
+
+def test_a_script_asking_for_json_gets_the_download_url_of_the_pdf(archive_api: Archive):
+    number = archive_api.numbers[ALICE][1]
+
+    answer = requests.get(
+        f"{archive_api.url}/documents/{number}/pdf",
+        headers={
+            "Authorization": f"Bearer {archive_api.as_customer(ALICE)}",
+            "Accept": "application/json",
+        },
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+
+    assert answer.status_code == 200
+    assert answer.headers["cache-control"] == "no-store"
+    link = answer.json()
+    assert link["expires_in"] == 300
+    download = requests.get(link["url"], timeout=TIMEOUT)
+    assert download.content == archive_api.pdfs[number]
+    assert download.headers["content-disposition"] == f'attachment; filename="{number}.pdf"'

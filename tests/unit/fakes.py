@@ -299,8 +299,8 @@ class FakeArchive:
     def read_if_present(self, key: str) -> bytes | None:
         return self.objects.get(key)
 
-    def download_url(self, key: str, *, expires_in: int) -> str:
-        return f"https://archive.invalid/{key}?expires={expires_in}"
+    def download_url(self, key: str, *, expires_in: int, filename: str | None = None) -> str:
+        return f"https://archive.invalid/{key}?expires={expires_in}&name={filename}"
 
 
 class FakeRuns:

@@ -86,7 +86,7 @@ class FakeDocuments:
 class FakeFiles:
     granted: list[tuple[str, int]] = field(default_factory=list)
 
-    def download_url(self, key: str, *, expires_in: int) -> str:
+    def download_url(self, key: str, *, expires_in: int, filename: str | None = None) -> str:
         self.granted.append((key, expires_in))
         return f"https://archive.example/{key}?expires={expires_in}"
 

@@ -93,9 +93,10 @@ class Validator:
     def _schema_findings(self, tree: Any) -> list[Finding]:
         if self._schema.validate(tree):
             return []
+        errors: Any = self._schema.error_log  # iterable; lxml-stubs do not say so
         return [
             Finding("xsd", "CII-XSD", "fatal", error.message, f"line {error.line}")
-            for error in self._schema.error_log
+            for error in errors
         ]
 
 
