@@ -472,3 +472,27 @@ def test_billing_dunning_run_follows_the_run_and_prints_its_result(
     repeated = json.loads(again.output)
     assert (repeated["notices"], repeated["reached"]["reminder"]) == (1, 1)
     assert json.loads(stored.output)["execution"] == repeated["execution"]
+
+
+def test_the_daily_schedule_starts_the_day_s_run_once(aws: Aws, ledger: MemoryLedger) -> None:
+    anna = customer(1)
+    seed(aws, anna)
+    invoice(ledger, anna, "119.00")
+    fired = {"scheduled_time": "2026-01-22T05:00:00Z"}
+
+    answer, error = aws.invoke(spec.DUNNING_SCHEDULE.local_name, fired)
+    prefix = aws.stack.dunning_run_arn.replace(":stateMachine:", ":execution:")
+    finished = aws._wait(f"{prefix}:{answer['execution']}")
+    again, _ = aws.invoke(spec.DUNNING_SCHEDULE.local_name, fired)
+
+    assert error is None, answer
+    assert answer == {
+        "run_id": "dunning-2026-01-22",
+        "execution": "dunning-2026-01-22-scheduled",
+        "joined": False,
+    }
+    assert finished["status"] == "SUCCEEDED"
+    assert again["joined"] is True
+    listed = aws.stepfunctions.list_executions(stateMachineArn=aws.stack.dunning_run_arn)
+    assert [e["name"] for e in listed["executions"]] == ["dunning-2026-01-22-scheduled"]
+    assert notices(aws, anna) == ["MA-2026-00000001"]
