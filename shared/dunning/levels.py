@@ -79,6 +79,9 @@ class Level(BaseModel):
     after_days: int = Field(ge=1, le=365)
     deadline_days: int | None = Field(default=None, ge=1, le=120)
     fee: Decimal = Field(ge=0, le=1000)
+    # The least open claim for which the level is reached (telephone services: a suspension
+    # needs at least 100 EUR in default, § 61 TKG); below it the case waits at the level before.
+    minimum_open: Decimal | None = Field(default=None, ge=0, le=100_000)
     actions: tuple[Action, ...] = Field(min_length=1)
     title: Text
     intro: Text

@@ -158,7 +158,16 @@ def exclusion(
     rest = undisputed(situation, claim)
     if not rest or due_level(situation, rest, policy.levels) is None:
         return "dispute"
-    if total(item.open for item in rest) < policy.minimum_open:
+    return _below_minimum(situation, rest, policy)
+
+
+def _below_minimum(
+    situation: Situation, rest: tuple[OpenItem, ...], policy: Policy
+) -> ExclusionReason | None:
+    claim_open = total(item.open for item in rest)
+    level = due_level(situation, rest, policy.levels)
+    minimum = policy.levels.level(level).minimum_open if level is not None else None
+    if claim_open < max(policy.minimum_open, minimum or ZERO):
         return "below_threshold"
     return None
 

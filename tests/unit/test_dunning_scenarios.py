@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from shared.accounts.model import Posting
+from shared.dunning.levels import shipped_levels
 from shared.dunning.model import Hold
 from shared.invoicing.model import document_key
 from tests.unit.dunning_fakes import World, person
@@ -401,3 +402,23 @@ def test_post_customers_notices_go_to_the_print_batch_not_the_mail_queue() -> No
     assert [(d.customer_id, d.number) for d in posted] == [
         (customer.customer_id, "MA-2026-00000001")
     ]
+
+
+def test_a_level_with_a_minimum_waits_while_the_claim_is_below_it() -> None:
+    levels = shipped_levels()
+    suspension = levels.levels[4].model_copy(update={"minimum_open": Decimal("150.00")})
+    world = World(
+        levels=levels.model_copy(
+            update={"levels": (*levels.levels[:4], suspension, levels.levels[5])}
+        )
+    )
+    customer = unpaid(world)
+
+    world.run_days(DUE, STEP_DAYS["final_notice"] + timedelta(days=30))
+    results = world.run(STEP_DAYS["final_notice"] + timedelta(days=31))
+
+    case = world.case(customer)
+    assert case is not None
+    assert case.level_key == "final_notice"
+    assert world.events.sent == []
+    assert sum(r.excluded.get("below_threshold", 0) for r in results) == 1
