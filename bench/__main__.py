@@ -66,10 +66,13 @@ class Scale:
     composed_customers: int
     run_customers: int
     shards: int
+    statement_entries: int = 100_000
 
 
 FULL = Scale(renders=2000, composed_customers=20_000, run_customers=2000, shards=16)
-QUICK = Scale(renders=200, composed_customers=2000, run_customers=200, shards=4)
+QUICK = Scale(
+    renders=200, composed_customers=2000, run_customers=200, shards=4, statement_entries=10_000
+)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -81,6 +84,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--run-only", action="store_true", help="only the invoice run")
     parser.add_argument("--orders-only", action="store_true", help="only the order intake")
     parser.add_argument("--dunning-only", action="store_true", help="only the dunning run")
+    parser.add_argument("--payments-only", action="store_true", help="only the statement import")
+    parser.add_argument("--entries", type=int, help="entries of the bench statement (100,000)")
     parser.add_argument(
         "--statements-only", action="store_true", help="only reading bank statements"
     )
@@ -91,6 +96,7 @@ def main(argv: list[str] | None = None) -> None:
         scale.composed_customers,
         args.customers or scale.run_customers,
         args.shards or scale.shards,
+        args.entries or scale.statement_entries,
     )
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.CRITICAL)
@@ -100,8 +106,9 @@ def main(argv: list[str] | None = None) -> None:
         figures += dunning_figures(scale)
         _write(figures)
         return
-    if args.statements_only:
-        figures += statement_figures(scale)
+    if args.payments_only or args.statements_only:
+        figures += statement_figures(scale) if args.statements_only else []
+        figures += payments_figures(scale) if args.payments_only else []
         _write(figures)
         return
     if not args.orders_only:
@@ -115,6 +122,7 @@ def main(argv: list[str] | None = None) -> None:
             figures += pdf_render(scale.renders)
         with console.status("composing invoices"):
             figures += compose_per_customer(scale.composed_customers)
+        figures += payments_figures(scale)
         figures += statement_figures(scale)
         figures += dunning_figures(scale)
     _write(figures)
@@ -134,6 +142,15 @@ def dunning_figures(scale: Scale) -> list[Figure]:
         figures = dunning.in_memory(customers)
     with console.status(f"dunning run of {customers // 4} customers on the embedded AWS"):
         figures += dunning.embedded_run(customers // 4, scale.shards)
+    return figures
+
+
+def payments_figures(scale: Scale) -> list[Figure]:
+    from bench import payments
+
+    entries = scale.statement_entries
+    with console.status(f"a camt.053 of {entries:,} entries imported on the embedded AWS"):
+        figures: list[Figure] = payments.payment_figures(entries)
     return figures
 
 

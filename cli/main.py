@@ -293,6 +293,15 @@ def cancel(number: str, reason: str, as_json: bool) -> None:
     console.print(f"{number} {verb} {document.number} ({document.draft.gross} EUR)")
 
 
+def _add_payments() -> None:
+    from cli.payments import payments
+
+    cli.add_command(payments)
+
+
+_add_payments()
+
+
 def main() -> None:
     cli()
 

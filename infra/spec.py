@@ -197,6 +197,10 @@ DOCUMENTS = TableSpec(
             Key("customer_id"),
             attributes=("run_id", "number", "net", "vat", "gross", "by_rate"),
         ),
+        # Postings by booking day (the DATEV export), sparse: documents lack the key. The key is
+        # "<day>#<bucket>" over shared.storage.ledger.BOOKING_BUCKETS, so a day's million
+        # postings spread over that many partitions; one more write unit per posting.
+        IndexSpec("by-booking-day", Key("booking_day"), Key("sk"), attributes=("posting",)),
     ),
 )
 CONTROL = TableSpec(
@@ -397,6 +401,19 @@ DUNNING_SCHEDULE = FunctionSpec(
     reads_tables=("Control",),
     starts_state_machines=("DunningRun",),
 )
+PAYMENT_IMPORT = FunctionSpec(
+    id="PaymentImport",
+    local_name="billing-payment-import",
+    component="payment_import",
+    handler="functions.payment_import.handler.handle",
+    memory_mb=1769,
+    timeout_seconds=900,
+    description="imports bank statement files: matches and posts payments and returned debits",
+    # Postings beside the documents; decisions, the clarification list, the lock and the
+    # recorded collection batches in Control; mandates revoked in Contracts.
+    writes_tables=("Documents", "Control", "Contracts"),
+    writes_buckets=("Work",),
+)
 FUNCTIONS = (
     INVOICE_PREPARE,
     INVOICE_WORKER,
@@ -410,6 +427,7 @@ FUNCTIONS = (
     DUNNING_WORKER,
     DUNNING_FINALIZE,
     DUNNING_SCHEDULE,
+    PAYMENT_IMPORT,
 )
 
 # Suspension and reactivation of customers' services (CustomerSuspended, CustomerReactivated
@@ -448,11 +466,33 @@ ORDER_FEED_QUEUE = QueueSpec(
     dead_letter_queue=ORDER_FEED_DEAD_LETTERS,
     max_receive_count=5,
 )
+STATEMENTS_DEAD_LETTERS = QueueSpec(
+    id="StatementsDeadLetters",
+    local_name="billing-statements-dead-letters",
+)
+# S3's notices of statement files (prefix STATEMENT_PREFIX of the work bucket).
+STATEMENTS_QUEUE = QueueSpec(
+    id="Statements",
+    local_name="billing-statements",
+    visibility_timeout_seconds=7 * PAYMENT_IMPORT.timeout_seconds,
+    dead_letter_queue=STATEMENTS_DEAD_LETTERS,
+    max_receive_count=5,
+)
 # Dead-letter queues first: a queue can only be created after the queue it sends failures to.
-QUEUES = (DELIVERY_DEAD_LETTERS, DELIVERY_QUEUE, ORDER_FEED_DEAD_LETTERS, ORDER_FEED_QUEUE)
+QUEUES = (
+    DELIVERY_DEAD_LETTERS,
+    DELIVERY_QUEUE,
+    ORDER_FEED_DEAD_LETTERS,
+    ORDER_FEED_QUEUE,
+    STATEMENTS_DEAD_LETTERS,
+    STATEMENTS_QUEUE,
+)
 
 FEED_PREFIX = "feeds/incoming/"
 FEED_REJECTS_PREFIX = "feeds/rejects/"
+# Bank statement files land here; the import writes its report under the reports prefix.
+STATEMENT_PREFIX = "statements/"
+STATEMENT_REPORTS_PREFIX = "statement-reports/"
 
 
 @dataclass(frozen=True)
@@ -464,7 +504,10 @@ class NotificationSpec:
     queue_id: str
 
 
-NOTIFICATIONS = (NotificationSpec(bucket_id="Work", prefix=FEED_PREFIX, queue_id="OrderFeed"),)
+NOTIFICATIONS = (
+    NotificationSpec(bucket_id="Work", prefix=FEED_PREFIX, queue_id="OrderFeed"),
+    NotificationSpec(bucket_id="Work", prefix=STATEMENT_PREFIX, queue_id="Statements"),
+)
 
 EVENT_SOURCES = (
     EventSourceSpec(
@@ -479,6 +522,13 @@ EVENT_SOURCES = (
         batch_size=10,
         maximum_concurrency=10,
     ),
+    # One file per invocation; imports take a lock, so a second one waits for a later receive.
+    EventSourceSpec(
+        queue_id=STATEMENTS_QUEUE.id,
+        function_id=PAYMENT_IMPORT.id,
+        batch_size=1,
+        maximum_concurrency=2,
+    ),
 )
 
 ROUTES = (
@@ -486,6 +536,7 @@ ROUTES = (
     RouteSpec("GET", "/documents/{number}", ARCHIVE_API.id),
     RouteSpec("GET", "/documents/{number}/pdf", ARCHIVE_API.id),
     RouteSpec("GET", "/documents/{number}/xml", ARCHIVE_API.id),
+    RouteSpec("GET", "/account", ARCHIVE_API.id),
     RouteSpec("GET", "/openapi.json", ARCHIVE_API.id, authorized=False),
     RouteSpec("POST", "/orders", ORDER_INTAKE.id, api="orders"),
     RouteSpec("POST", "/orders/{order_id}/cancel", ORDER_INTAKE.id, api="orders"),
@@ -680,6 +731,8 @@ def default_settings() -> dict[str, str]:
         # The Bundesbank's test creditor identifier until the seller has its own.
         "BILLING_SELLER_CREDITOR_ID": "DE98ZZZ09999999999",
         "BILLING_PAYMENT_TERM_DAYS": "14",
+        # What a returned direct debit costs the customer (the bank's charge passed on), EUR.
+        "BILLING_RETURN_FEE": "5.00",
         # The SEPA creditor identifier mandates are given to (this one is the Bundesbank's test
         # id), and the days in which a customer may withdraw an order.
         "BILLING_SEPA_CREDITOR_ID": "DE98ZZZ09999999999",

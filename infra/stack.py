@@ -16,7 +16,9 @@ from infra.constructs.delivery import Delivery
 from infra.constructs.function import BillingFunction
 from infra.constructs.invoice_run import InvoiceRun
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.notifications import BucketNotifications
 from infra.constructs.order_intake import OrderIntake
+from infra.constructs.payments import PaymentImport
 from infra.constructs.portal import Portal
 from infra.constructs.queues import Queues
 from infra.constructs.runtime import FunctionRuntime
@@ -93,8 +95,13 @@ class BillingStack(Stack):
             new_function=self._new_function,
             jwt_issuer=self._context("billing:shopJwtIssuer", jwt_issuer),
             shop_client_ids=[self._context("billing:shopClientId", spec.SHOP_CLIENT_ID)],
-            buckets=self.buckets.by_id,
             queues=self.queues.by_id,
+        )
+        self.notifications = BucketNotifications(
+            self, "Notifications", buckets=self.buckets.by_id, queues=self.queues.by_id
+        )
+        self.payment_import = PaymentImport(
+            self, "PaymentImport", new_function=self._new_function, queues=self.queues.by_id
         )
         self.schedule = RunSchedule(
             self,
@@ -109,6 +116,7 @@ class BillingStack(Stack):
             **self.archive_api.functions,
             **self.delivery.functions,
             **self.order_intake.functions,
+            **self.payment_import.functions,
         }
         self._check_every_function_built()
         self.monitoring = Monitoring(
@@ -121,6 +129,7 @@ class BillingStack(Stack):
                 "DunningWorkerDeadLetters": self.dunning_run.dead_letters,
                 spec.DELIVERY_DEAD_LETTERS.id: self.queues.by_id[spec.DELIVERY_DEAD_LETTERS.id],
                 spec.ORDER_FEED_DEAD_LETTERS.id: self.queues.by_id[spec.ORDER_FEED_DEAD_LETTERS.id],
+                spec.STATEMENTS_DEAD_LETTERS.id: self.queues.by_id[spec.STATEMENTS_DEAD_LETTERS.id],
             },
         )
         self._outputs()

@@ -80,8 +80,9 @@ def provision(clients: Any, stack: LocalStack, *, poll_queues: bool = True) -> L
     for queue in spec.QUEUES:
         stack.queue_urls[queue.id] = create_queue(clients("sqs"), queue, stack.queue_urls)
     stack.function_environment |= spec.queue_environment(stack.queue_urls)
-    for notification in spec.NOTIFICATIONS:
-        notify(clients("s3"), clients("sqs"), notification, stack)
+    for bucket_id in dict.fromkeys(n.bucket_id for n in spec.NOTIFICATIONS):
+        notifications = [n for n in spec.NOTIFICATIONS if n.bucket_id == bucket_id]
+        notify(clients("s3"), clients("sqs"), notifications, stack)
     verify_sender(clients("ses"), stack.function_environment["BILLING_MAIL_FROM"])
 
     role_arn = create_role(clients("iam"))
@@ -195,22 +196,28 @@ def queue_arn(sqs: Any, queue_url: str) -> str:
     return arn
 
 
-def notify(s3: Any, sqs: Any, notification: spec.NotificationSpec, stack: LocalStack) -> None:
-    """New objects under the prefix are announced on the queue (feed files)."""
-    rules = [{"Name": "prefix", "Value": notification.prefix}]
+def notify(
+    s3: Any, sqs: Any, notifications: list[spec.NotificationSpec], stack: LocalStack
+) -> None:
+    """New objects under each prefix are announced on its queue (feed and statement files).
+
+    A bucket has one notification configuration: all of a bucket's notices are set at once.
+    """
+    (bucket_id,) = {notification.bucket_id for notification in notifications}
+    configurations = [
+        {
+            "QueueArn": queue_arn(sqs, stack.queue_urls[notification.queue_id]),
+            "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": notification.prefix}]}},
+        }
+        for notification in notifications
+    ]
     s3.put_bucket_notification_configuration(
-        Bucket=stack.bucket_names[notification.bucket_id],
-        NotificationConfiguration={
-            "QueueConfigurations": [
-                {
-                    "QueueArn": queue_arn(sqs, stack.queue_urls[notification.queue_id]),
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {"Key": {"FilterRules": rules}},
-                }
-            ]
-        },
+        Bucket=stack.bucket_names[bucket_id],
+        NotificationConfiguration={"QueueConfigurations": configurations},
     )
-    _consume_test_event(sqs, stack.queue_urls[notification.queue_id])
+    for queue_id in dict.fromkeys(notification.queue_id for notification in notifications):
+        _consume_test_event(sqs, stack.queue_urls[queue_id])
 
 
 def _consume_test_event(sqs: Any, queue_url: str) -> None:

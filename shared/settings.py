@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     invoice_prefix: str = Field(default="RE", pattern=r"^[A-Z]{1,6}$")
     credit_note_prefix: str = Field(default="GS", pattern=r"^[A-Z]{1,6}$")
     payment_term_days: int = Field(default=14, ge=0, le=120)
+    # Payments: the fee a returned direct debit costs the customer (EUR, 0 for none).
+    return_fee: Decimal = Field(default=Decimal("5.00"), ge=0, le=100, decimal_places=2)
 
     # Order intake: the SEPA creditor identifier mandates are taken for, the days a customer
     # may withdraw an order, and where feed files arrive and their rejects go (work bucket).

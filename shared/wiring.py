@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from shared.invoicing.starter import RunStarter
     from shared.orders.changes import ContractChanges
     from shared.orders.service import OrderService
+    from shared.payments.importing import ManualAssignment, PaymentImport
+    from shared.payments.matching import MatchPolicy
+    from shared.storage.ledger import DynamoLedger
+    from shared.storage.payments import DynamoDecisions
 
 _CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10}, max_pool_connections=32)
 
@@ -247,4 +251,59 @@ def dunning_starter(settings: Settings) -> DunningStarter:
         raise ValueError("BILLING_DUNNING_RUN_STATE_MACHINE is not set")
     return DunningStarter(
         StepFunctionsExecutions(client("stepfunctions"), settings.dunning_run_state_machine)
+    )
+
+
+def ledger(settings: Settings, dynamodb: Any | None = None) -> DynamoLedger:
+    from shared.storage.ledger import DynamoLedger
+
+    return DynamoLedger(dynamodb or client("dynamodb"), settings.documents_table)
+
+
+def match_policy(settings: Settings) -> MatchPolicy:
+    from shared.payments.matching import MatchPolicy
+    from shared.payments.references import compact
+
+    return MatchPolicy(
+        invoice_prefixes=(settings.invoice_prefix, settings.credit_note_prefix),
+        return_fee=settings.return_fee,
+        fee_due_days=settings.payment_term_days,
+        own_ibans=(compact(settings.seller_iban),),
+    )
+
+
+def payment_decisions(settings: Settings, dynamodb: Any | None = None) -> DynamoDecisions:
+    from shared.storage.payments import DynamoDecisions
+
+    return DynamoDecisions(dynamodb or client("dynamodb"), settings.control_table)
+
+
+def payment_import(settings: Settings, dynamodb: Any | None = None) -> PaymentImport:
+    from shared.payments.importing import PaymentImport
+    from shared.storage.payments import (
+        DynamoCollectionBatches,
+        DynamoImportLock,
+        DynamoInvoiceOwners,
+        DynamoMandates,
+    )
+
+    dynamodb = dynamodb or client("dynamodb")
+    control = settings.control_table
+    return PaymentImport(
+        ledger=ledger(settings, dynamodb),
+        decisions=payment_decisions(settings, dynamodb),
+        owners=DynamoInvoiceOwners(dynamodb, control),
+        batches=DynamoCollectionBatches(dynamodb, control),
+        mandates=DynamoMandates(dynamodb, settings.contracts_table, settings.shard_count),
+        lock=DynamoImportLock(dynamodb, control),
+        policy=match_policy(settings),
+    )
+
+
+def manual_assignment(settings: Settings, dynamodb: Any | None = None) -> ManualAssignment:
+    from shared.payments.importing import ManualAssignment
+
+    dynamodb = dynamodb or client("dynamodb")
+    return ManualAssignment(
+        ledger=ledger(settings, dynamodb), decisions=payment_decisions(settings, dynamodb)
     )

@@ -1,4 +1,5 @@
-"""Lambda entry point of the archive API: a signed-in customer's documents, PDFs and XML.
+"""Lambda entry point of the archive API: a signed-in customer's documents, PDFs and XML, and
+their account (balance and open items).
 
 The customer id comes only from the claims the API Gateway JWT authorizer verified; a customer
 cannot name another customer anywhere in path or query. Staff name the customer in the
@@ -32,6 +33,8 @@ from functions.archive_api.errors import (
     InvalidParameterError,
     NotSignedInError,
 )
+from shared.accounts.model import Account, OpenItem
+from shared.accounts.ports import Ledger
 from shared.archive import (
     ArchiveRequestError,
     customer_to_read,
@@ -47,7 +50,7 @@ from shared.ports import (
     DocumentSummary,
 )
 from shared.settings import load_settings
-from shared.wiring import document_archive, documents_store
+from shared.wiring import document_archive, documents_store, ledger
 
 # infra.spec.JWT_CUSTOMER_CLAIM; infra is not part of the function bundle.
 CUSTOMER_CLAIM = "sub"
@@ -90,13 +93,18 @@ _CURSOR_RULE = schema.CURSOR_PATTERN
 class Archive:
     documents: DocumentStore
     files: DocumentArchive
+    accounts: Ledger
 
 
 @cache
 def archive() -> Archive:
     load_settings.cache_clear()
     settings = load_settings()
-    return Archive(documents=documents_store(settings), files=document_archive(settings))
+    return Archive(
+        documents=documents_store(settings),
+        files=document_archive(settings),
+        accounts=ledger(settings),
+    )
 
 
 def _documented(description: str, alias: str | None = None, **rules: str) -> Any:
@@ -212,6 +220,44 @@ def document_pdf(number: DocumentNumber, customer: StaffCustomer = None) -> Resp
         headers={"Location": url, "Cache-Control": "no-store"},
         body="",
     )
+
+
+@app.get(
+    "/account",
+    summary="the signed-in customer's balance and open items (amounts as decimal strings)",
+    security=_SIGNED_IN,
+    responses=schema.json_answer(schema.Account, "balance and open items") | schema.refusals(),
+)
+def customer_account(customer: StaffCustomer = None) -> dict[str, Any]:
+    account = archive().accounts.account(reading_customer(customer))
+
+    logger.info("account read", extra={"open_items": len(account.open_items())})
+    metrics.add_metric(name="AccountReads", unit=MetricUnit.Count, value=1)
+    return account_body(account)
+
+
+def account_body(account: Account) -> dict[str, Any]:
+    """Balance: what the customer owes (negative when we owe them); open items oldest first."""
+    return {
+        "customer_id": account.customer_id,
+        "currency": "EUR",
+        "balance": str(account.balance),
+        "open_items": [_open_item(item) for item in account.open_items()],
+    }
+
+
+def _open_item(item: OpenItem) -> dict[str, str | None]:
+    return {
+        "item": item.item,
+        "document_number": item.document_number,
+        "kind": item.kind,
+        "opened_on": item.opened_on.isoformat(),
+        "due_on": item.due_on.isoformat() if item.due_on else None,
+        "amount": str(item.amount),
+        "open": str(item.open),
+        "status": item.status,
+        "return_reason": item.return_reason,
+    }
 
 
 def _wants_json() -> bool:

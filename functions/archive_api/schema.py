@@ -50,6 +50,27 @@ class DownloadLink(_Closed):
     expires_in: int = Field(description="seconds the URL stays valid")
 
 
+class OpenItem(_Closed):
+    item: str = Field(description="the invoice number, or the id of a fee")
+    document_number: str | None
+    kind: str = Field(description="what opened it: invoice, return_fee, dunning_fee, ...")
+    opened_on: str = Field(json_schema_extra={"format": "date"})
+    due_on: str | None = Field(json_schema_extra={"format": "date"})
+    amount: str = Field(pattern=AMOUNT_PATTERN, description="what it was opened with")
+    open: str = Field(pattern=AMOUNT_PATTERN, description="what is left to pay")
+    status: Literal["open", "partially_paid", "returned"]
+    return_reason: str | None = Field(description="why a debit came back (AC04, MD06, ...)")
+
+
+class Account(_Closed):
+    customer_id: str = Field(pattern=CUSTOMER_PATTERN)
+    currency: Literal["EUR"]
+    balance: str = Field(
+        pattern=AMOUNT_PATTERN, description="what the customer owes; negative: what we owe them"
+    )
+    open_items: list[OpenItem]
+
+
 class ErrorDetail(_Closed):
     code: Literal[
         "bad_request",

@@ -9,22 +9,20 @@ themselves, and the shop's access is revoked at the identity provider. The order
 HTTP API of its own: its own throttling, access logs and authorizer, apart from the customers'.
 
 Feed files land under ``spec.FEED_PREFIX`` in the work bucket; S3 announces each on the feed
-queue, which also takes single order records, and the feed function works the queue with
-partial batch responses and a dead-letter queue.
+queue (infra/constructs/notifications.py), which also takes single order records, and the feed
+function works the queue with partial batch responses and a dead-letter queue.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -48,7 +46,6 @@ class OrderIntake(Construct):
         new_function: FunctionFactory,
         jwt_issuer: str,
         shop_client_ids: list[str],
-        buckets: Mapping[str, s3.Bucket],
         queues: Mapping[str, sqs.IQueue],
     ) -> None:
         super().__init__(scope, construct_id)
@@ -68,7 +65,7 @@ class OrderIntake(Construct):
         )
         self.stage = self._stage()
         self._add_routes()
-        self._feed(buckets, queues)
+        self._feed(queues)
 
     def _stage(self) -> apigwv2.HttpStage:
         log_group = logs.LogGroup(
@@ -101,7 +98,7 @@ class OrderIntake(Construct):
                 authorization_scopes=list(spec.API_AUTH["orders"].scopes),
             )
 
-    def _feed(self, buckets: Mapping[str, s3.Bucket], queues: Mapping[str, sqs.IQueue]) -> None:
+    def _feed(self, queues: Mapping[str, sqs.IQueue]) -> None:
         for source in spec.EVENT_SOURCES:
             if source.function_id != spec.ORDER_FEED.id:
                 continue
@@ -113,49 +110,6 @@ class OrderIntake(Construct):
                     max_concurrency=source.maximum_concurrency,
                 )
             )
-        for notification in spec.NOTIFICATIONS:
-            self._notify(
-                buckets[notification.bucket_id], queues[notification.queue_id], notification
-            )
-
-    def _notify(
-        self, bucket: s3.Bucket, queue: sqs.IQueue, notification: spec.NotificationSpec
-    ) -> None:
-        """Set on the bucket resource itself: CDK's helper would add a custom-resource function.
-
-        S3 checks that it may send when the configuration is set, so the bucket waits for the
-        queue policy; the policy names the account, not the bucket, which would make a cycle.
-        """
-        policy = sqs.QueuePolicy(self, "FeedNotifications", queues=[queue])
-        policy.document.add_statements(
-            iam.PolicyStatement(
-                actions=["sqs:SendMessage"],
-                principals=[iam.ServicePrincipal("s3.amazonaws.com")],
-                resources=[queue.queue_arn],
-                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
-            )
-        )
-        resource = bucket.node.default_child
-        if not isinstance(resource, s3.CfnBucket):
-            raise TypeError("the feed bucket has no CfnBucket")
-        resource.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
-            queue_configurations=[
-                s3.CfnBucket.QueueConfigurationProperty(
-                    event="s3:ObjectCreated:*",
-                    queue=queue.queue_arn,
-                    filter=s3.CfnBucket.NotificationFilterProperty(
-                        s3_key=s3.CfnBucket.S3KeyFilterProperty(
-                            rules=[
-                                s3.CfnBucket.FilterRuleProperty(
-                                    name="prefix", value=notification.prefix
-                                )
-                            ]
-                        )
-                    ),
-                )
-            ]
-        )
-        resource.add_dependency(policy.node.default_child)  # type: ignore[arg-type]
 
     @property
     def url(self) -> str:

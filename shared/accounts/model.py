@@ -16,7 +16,7 @@ credit on the account.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -135,17 +135,27 @@ class Account:
 def account_of(customer_id: str, postings: Iterable[Posting]) -> Account:
     """The account from its postings in booking order; a posting counts once by its id."""
     unique = {posting.posting_id: posting for posting in postings}
-    ordered = sorted(unique.values(), key=lambda p: (p.booked_on, p.posting_id))
+    ordered = sorted(unique.values(), key=_booking_order)
     return Account(customer_id, tuple(ordered))
 
 
+def fold_item(name: str, postings: Sequence[Posting]) -> OpenItem:
+    """One item from its postings (each counted once by its id), as ``Account.items`` folds it."""
+    unique = list({posting.posting_id: posting for posting in postings}.values())
+    return _fold(name, unique)
+
+
 def _fold(name: str, postings: list[Posting]) -> OpenItem:
-    ordered = sorted(postings, key=lambda p: (p.booked_on, p.posting_id))
-    opening = [p for p in ordered if p.kind in OPENING_KINDS]
-    first = opening[0] if opening else ordered[0]
-    amount = total(p.amount for p in opening)
-    open_amount = total(p.amount for p in ordered)
-    credited = amount - open_amount
+    ordered = sorted(postings, key=_booking_order) if len(postings) > 1 else postings
+    first: Posting | None = None
+    amount = open_amount = ZERO
+    for posting in ordered:
+        open_amount += posting.amount
+        if posting.kind in OPENING_KINDS:
+            amount += posting.amount
+            first = first or posting
+    first = first or ordered[0]
+    reason = _return_reason(ordered, open_amount)
     return OpenItem(
         item=name,
         customer_id=first.customer_id,
@@ -154,18 +164,24 @@ def _fold(name: str, postings: list[Posting]) -> OpenItem:
         opened_on=first.booked_on,
         due_on=first.due_on,
         amount=amount,
-        credited=credited,
+        credited=amount - open_amount,
         open=open_amount,
-        status=_status(ordered, amount, open_amount),
-        return_reason=_return_reason(ordered, open_amount),
+        status=_status(ordered, amount, open_amount, reason),
+        return_reason=reason,
     )
 
 
-def _status(ordered: list[Posting], amount: Decimal, open_amount: Decimal) -> ItemStatus:
+def _booking_order(posting: Posting) -> tuple[date, str]:
+    return posting.booked_on, posting.posting_id
+
+
+def _status(
+    ordered: list[Posting], amount: Decimal, open_amount: Decimal, return_reason: str | None
+) -> ItemStatus:
     if open_amount <= ZERO:
         written_off = any(p.kind == "write_off" for p in ordered)
         return "written_off" if written_off else "paid"
-    if _return_reason(ordered, open_amount) is not None:
+    if return_reason is not None:
         return "returned"
     if open_amount < amount:
         return "partially_paid"

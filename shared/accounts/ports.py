@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import date
 from typing import Protocol
 
@@ -37,3 +37,9 @@ class OverdueLedger(Ledger, Protocol):
         query per shard.
         """
         ...
+
+
+class BulkLedger(Ledger, Protocol):
+    """A ledger that reads many accounts at once, as the statement import needs them."""
+
+    def accounts(self, customer_ids: Collection[str]) -> dict[str, Account]: ...

@@ -459,6 +459,8 @@ def _document_item(invoice: Invoice, shard: int, pdf_key: str) -> Item:
         "customer_id": invoice.customer_id,
         "shard_period": shard_period(shard, draft.period),
         "issue_date": invoice.issue_date.isoformat(),
+        # For the customer account (shared/storage/ledger.py), which reads no document body.
+        "due_date": invoice.due_date.isoformat(),
         "period": draft.period,
         "run_id": invoice.run_id,
         "net": draft.net,

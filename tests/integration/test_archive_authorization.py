@@ -94,7 +94,12 @@ def test_every_guessed_number_of_bob_is_a_404(api: Archive):
 def test_naming_bob_in_the_customer_parameter_is_a_403_on_every_route(api: Archive, query: str):
     token = api.as_customer(ALICE)
 
-    for path in ("/documents", f"/documents/{BOBS_FIRST}", f"/documents/{BOBS_FIRST}/xml"):
+    for path in (
+        "/documents",
+        f"/documents/{BOBS_FIRST}",
+        f"/documents/{BOBS_FIRST}/xml",
+        "/account",
+    ):
         status, body = raw_get(api, f"{path}?{query}", token)
         assert status == 403, path
         assert json.loads(body)["error"]["code"] == "forbidden"
@@ -125,6 +130,33 @@ def test_other_parameters_naming_bob_are_ignored(api: Archive, query: str):
     assert status == 200
     listed = {document["number"] for document in json.loads(body)["documents"]}
     assert listed == set(api.numbers[ALICE])
+    assert_tells_nothing_of_bob(api, body)
+
+
+def test_alices_account_tells_nothing_of_bob(api: Archive):
+    status, body = raw_get(api, "/account", api.as_customer(ALICE))
+
+    assert status == 200
+    assert json.loads(body)["customer_id"] == ALICE
+    assert_tells_nothing_of_bob(api, body)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        f"/account/{BOB}",
+        f"/account%2F{BOB}",
+        f"/account?sub={BOB}",
+        f"/account;customer={BOB}",
+        f"/accounts/{BOB}",
+    ],
+)
+def test_account_path_tricks_reach_nothing_of_bob(api: Archive, target: str):
+    status, body = raw_get(api, target, api.as_customer(ALICE))
+
+    assert status in (200, 404), body
+    if status == 200:
+        assert json.loads(body)["customer_id"] == ALICE
     assert_tells_nothing_of_bob(api, body)
 
 
@@ -244,7 +276,13 @@ TOKENS = {
 @pytest.mark.parametrize("make_token", TOKENS.values(), ids=TOKENS.keys())
 @pytest.mark.parametrize(
     "target",
-    [f"/documents?customer={BOB}", f"/documents/{BOBS_FIRST}/pdf", f"/documents/{BOBS_FIRST}/xml"],
+    [
+        f"/documents?customer={BOB}",
+        f"/documents/{BOBS_FIRST}/pdf",
+        f"/documents/{BOBS_FIRST}/xml",
+        "/account",
+        f"/account?customer={BOB}",
+    ],
 )
 def test_a_bad_token_is_a_401_that_tells_nothing(api: Archive, make_token: Any, target: str):
     status, body = raw_get(api, target, make_token(api))

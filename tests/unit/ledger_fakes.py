@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import date
 
 from shared.accounts.model import Account, Posting, account_of
@@ -13,16 +13,22 @@ class MemoryLedger:
     def __init__(self, shard_count: int = 1) -> None:
         self.postings: dict[str, Posting] = {}
         self.shard_count = shard_count
+        self._by_customer: dict[str, list[Posting]] = {}
 
     def post(self, postings: Sequence[Posting]) -> int:
-        new = [p for p in postings if p.posting_id not in self.postings]
-        for posting in new:
-            self.postings[posting.posting_id] = posting
-        return len(new)
+        new = 0
+        for posting in postings:
+            if posting.posting_id not in self.postings:
+                self.postings[posting.posting_id] = posting
+                self._by_customer.setdefault(posting.customer_id, []).append(posting)
+                new += 1
+        return new
 
     def account(self, customer_id: str) -> Account:
-        mine = (p for p in self.postings.values() if p.customer_id == customer_id)
-        return account_of(customer_id, mine)
+        return account_of(customer_id, self._by_customer.get(customer_id, ()))
+
+    def accounts(self, customer_ids: Collection[str]) -> dict[str, Account]:
+        return {customer_id: self.account(customer_id) for customer_id in set(customer_ids)}
 
     def postings_between(self, first: date, last: date) -> Iterator[Posting]:
         booked = (p for p in self.postings.values() if first <= p.booked_on <= last)

@@ -24,6 +24,7 @@ from infra import spec
 from localaws.http_api import IncomingRequest, build_event, match_route
 from shared.archive import reader_from_claims
 from shared.ports import DocumentPage, DocumentQuery, DocumentSummary
+from tests.unit.ledger_fakes import MemoryLedger
 
 ALICE = "C0000001"
 BOB = "C0000002"
@@ -122,7 +123,7 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Api:
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     module = importlib.import_module("functions.archive_api.handler")
     documents, files = FakeDocuments(list(DOCUMENTS)), FakeFiles()
-    archive = module.Archive(documents=documents, files=files)
+    archive = module.Archive(documents=documents, files=files, accounts=MemoryLedger())
     monkeypatch.setattr(module, "archive", lambda: archive)
     return Api(module, documents, files)
 

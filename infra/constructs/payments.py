@@ -1,0 +1,39 @@
+"""The statement import: S3 announces each statement file on the statements queue, and one
+function imports it (one file per invocation; imports take a lock in the Control table)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra import spec
+from infra.constructs.function import BillingFunction
+
+FunctionFactory = Callable[[Construct, spec.FunctionSpec], BillingFunction]
+
+
+class PaymentImport(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        new_function: FunctionFactory,
+        queues: Mapping[str, sqs.IQueue],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.functions = {spec.PAYMENT_IMPORT.id: new_function(self, spec.PAYMENT_IMPORT)}
+        for source in spec.EVENT_SOURCES:
+            if source.function_id != spec.PAYMENT_IMPORT.id:
+                continue
+            self.functions[source.function_id].function.add_event_source(
+                event_sources.SqsEventSource(
+                    queues[source.queue_id],
+                    batch_size=source.batch_size,
+                    report_batch_item_failures=source.report_batch_item_failures,
+                    max_concurrency=source.maximum_concurrency,
+                )
+            )
