@@ -1,10 +1,10 @@
 """The dunning run through the real state machine on the embedded AWS, over calendar time.
 
-Everything is the embedded AWS (Dunning, Documents, Control and Contracts tables, the Object Lock
-archive, the work bucket, the delivery queue and SES, the provisioning bus, the Distributed Map),
-but the accounts: no DynamoDB ledger with an overdue index is on main yet, so the functions read
-and post through the in-memory ledger the test shares with them (``dunning_ledger`` is the one
-seam that is replaced).
+Everything is the embedded AWS: the Dunning, Documents, Control and Contracts tables, the DynamoDB
+ledger of main (postings beside the documents), the Object Lock archive, the work bucket, the
+delivery queue and SES, the provisioning bus and the Distributed Map. One thing is stood in: the
+ledger has no overdue index yet (``OverdueLedger.overdue_customers``), so the test's ledger answers
+it by reading the accounts of the customers the test created (``dunning_ledger`` is the seam).
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from shared.ports import DocumentQuery
 from shared.settings import Settings
 from shared.storage.dunning import DynamoDunningStore
 from shared.storage.dynamodb import DynamoContracts, DynamoDocuments
+from shared.storage.ledger import DynamoLedger
 from tests.integration.conftest import SHARDS, Aws
-from tests.unit.ledger_fakes import MemoryLedger
 
 DUE = date(2026, 1, 15)
 LEVEL_DAYS = (
@@ -48,9 +48,25 @@ LEVEL_DAYS = (
 )
 
 
+class ScannedOverdueLedger(DynamoLedger):
+    """Main's DynamoDB ledger; the overdue index stood in by reading the known accounts."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        super().__init__(client, table)
+        self.known: set[str] = set()
+
+    def overdue_customers(self, shard: int, due_before: date) -> Iterator[str]:
+        for customer_id in sorted(self.known):
+            if shard_of(customer_id, SHARDS) != shard:
+                continue
+            items = self.account(customer_id).open_items()
+            if any(i.due_on is not None and i.due_on < due_before for i in items):
+                yield customer_id
+
+
 @pytest.fixture
-def ledger(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryLedger]:
-    shared_ledger = MemoryLedger(SHARDS)
+def ledger(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[ScannedOverdueLedger]:
+    shared_ledger = ScannedOverdueLedger(aws.dynamodb, aws.stack.table_names["Documents"])
     monkeypatch.setattr(shared.wiring, "dunning_ledger", lambda *_: shared_ledger)
     forget_services()
     yield shared_ledger
@@ -104,8 +120,9 @@ def customer(number: int, **extra: Any) -> Customer:
     return Customer.model_validate(values | extra)
 
 
-def invoice(ledger: MemoryLedger, who: Customer, amount: str) -> str:
+def invoice(ledger: ScannedOverdueLedger, who: Customer, amount: str) -> str:
     number = f"RE-2026-{int(who.customer_id[1:]):08d}"
+    ledger.known.add(who.customer_id)
     ledger.post(
         [
             Posting(
@@ -124,7 +141,7 @@ def invoice(ledger: MemoryLedger, who: Customer, amount: str) -> str:
     return number
 
 
-def pay_all(ledger: MemoryLedger, who: Customer, on: date) -> None:
+def pay_all(ledger: ScannedOverdueLedger, who: Customer, on: date) -> None:
     postings = [
         Posting(
             posting_id=f"statement:{who.customer_id}:{item.item}:{on}",
@@ -138,6 +155,10 @@ def pay_all(ledger: MemoryLedger, who: Customer, on: date) -> None:
         for item in ledger.account(who.customer_id).open_items()
     ]
     ledger.post(postings)
+
+
+def posting_items(aws: Aws) -> list[str]:
+    return sorted(str(i["sk"]) for i in aws.scan("Documents") if str(i["sk"]).startswith("POST#"))
 
 
 def seed(aws: Aws, *customers: Customer) -> None:
@@ -169,7 +190,7 @@ def notices(aws: Aws, who: Customer) -> list[str]:
 
 
 def test_an_unpaid_invoice_goes_through_every_level_on_the_real_run(
-    aws: Aws, ledger: MemoryLedger, events: str
+    aws: Aws, ledger: ScannedOverdueLedger, events: str
 ) -> None:
     anna, ben, post = customer(1), customer(2), customer(3, delivery="post")
     seed(aws, anna, ben, post)
@@ -215,7 +236,7 @@ def test_an_unpaid_invoice_goes_through_every_level_on_the_real_run(
 
 
 def test_notices_are_archived_once_under_retention_and_delivered(
-    aws: Aws, ledger: MemoryLedger
+    aws: Aws, ledger: ScannedOverdueLedger
 ) -> None:
     anna, post = customer(1), customer(3, delivery="post")
     seed(aws, anna, post)
@@ -245,7 +266,7 @@ def test_notices_are_archived_once_under_retention_and_delivered(
 
 
 def test_two_runs_on_one_day_change_nothing_the_second_time(
-    aws: Aws, ledger: MemoryLedger, events: str
+    aws: Aws, ledger: ScannedOverdueLedger, events: str
 ) -> None:
     anna = customer(1)
     seed(aws, anna)
@@ -253,13 +274,13 @@ def test_two_runs_on_one_day_change_nothing_the_second_time(
     for day in LEVEL_DAYS[:4]:
         dun(aws, day)
     first = dun(aws, LEVEL_DAYS[4])
-    postings = dict(ledger.postings)
+    postings = posting_items(aws)
     documents = [i["sk"] for i in aws.scan("Documents") if i.get("document_type") == "dunning"]
     received(aws, events)
 
     again = dun(aws, LEVEL_DAYS[4])
 
-    assert ledger.postings == postings
+    assert posting_items(aws) == postings
     assert [i["sk"] for i in aws.scan("Documents") if i.get("document_type") == "dunning"] == (
         documents
     )
@@ -272,7 +293,7 @@ def test_two_runs_on_one_day_change_nothing_the_second_time(
 
 
 def test_payment_in_full_reactivates_at_once_through_the_settle_hook(
-    aws: Aws, ledger: MemoryLedger, events: str
+    aws: Aws, ledger: ScannedOverdueLedger, events: str
 ) -> None:
     anna = customer(1)
     seed(aws, anna)
@@ -300,7 +321,7 @@ def test_payment_in_full_reactivates_at_once_through_the_settle_hook(
 
 
 def test_a_block_and_a_dispute_set_like_the_cli_does_are_kept_by_the_run(
-    aws: Aws, ledger: MemoryLedger
+    aws: Aws, ledger: ScannedOverdueLedger
 ) -> None:
     blocked, disputed = customer(1), customer(2)
     seed(aws, blocked, disputed)
@@ -334,7 +355,7 @@ def test_a_block_and_a_dispute_set_like_the_cli_does_are_kept_by_the_run(
 
 
 def test_the_archive_api_lists_a_customer_s_notices_as_type_dunning(
-    aws: Aws, ledger: MemoryLedger
+    aws: Aws, ledger: ScannedOverdueLedger
 ) -> None:
     from localaws.embedded import client_factory
     from localaws.http_api import LocalIssuer, serve
@@ -376,7 +397,7 @@ def test_the_archive_api_lists_a_customer_s_notices_as_type_dunning(
 
 
 def test_a_partial_payment_and_a_returned_debit_show_on_the_notices(
-    aws: Aws, ledger: MemoryLedger
+    aws: Aws, ledger: ScannedOverdueLedger
 ) -> None:
     from shared.storage.dunning import DynamoNotices
 
@@ -442,7 +463,7 @@ def test_a_partial_payment_and_a_returned_debit_show_on_the_notices(
 
 
 def test_billing_dunning_run_follows_the_run_and_prints_its_result(
-    aws: Aws, ledger: MemoryLedger
+    aws: Aws, ledger: ScannedOverdueLedger
 ) -> None:
     from click.testing import CliRunner
 
@@ -474,7 +495,9 @@ def test_billing_dunning_run_follows_the_run_and_prints_its_result(
     assert json.loads(stored.output)["execution"] == repeated["execution"]
 
 
-def test_the_daily_schedule_starts_the_day_s_run_once(aws: Aws, ledger: MemoryLedger) -> None:
+def test_the_daily_schedule_starts_the_day_s_run_once(
+    aws: Aws, ledger: ScannedOverdueLedger
+) -> None:
     anna = customer(1)
     seed(aws, anna)
     invoice(ledger, anna, "119.00")
