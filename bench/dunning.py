@@ -1,8 +1,9 @@
 """Figures of the dunning run: the shard use case in memory, a notice's PDF, and whole runs
 through the state machine on the embedded AWS.
 
-The accounts are an indexed in-memory ledger in both (no DynamoDB ledger with an overdue index
-exists yet); everything else of the embedded run is the emulator.
+In memory the accounts are an indexed in-memory ledger. On the embedded AWS they are main's
+DynamoDB ledger; its overdue index does not exist yet, so it is stood in by reading the accounts
+of the bench's customers (which the figure of a day with nothing due includes).
 """
 
 from __future__ import annotations
@@ -125,6 +126,21 @@ def notice_renders(world: Any, count: int) -> list[float]:
     return timings
 
 
+def scanned_ledger(client: Any, table: str, customer_ids: list[str], shards: int) -> Any:
+    from shared.storage.ledger import DynamoLedger
+
+    class ScannedOverdueLedger(DynamoLedger):
+        def overdue_customers(self, shard: int, due_before: date) -> Iterator[str]:
+            for customer_id in customer_ids:
+                if shard_of(customer_id, shards) != shard:
+                    continue
+                items = self.account(customer_id).open_items()
+                if any(i.due_on is not None and i.due_on < due_before for i in items):
+                    yield customer_id
+
+    return ScannedOverdueLedger(client, table)
+
+
 def embedded_run(customers: int, shards: int) -> list[Any]:
     """The dunning state machine on the embedded AWS, on the reminder day and again a day later
     (nothing to do but look), for ``customers`` customers with an overdue invoice."""
@@ -133,13 +149,16 @@ def embedded_run(customers: int, shards: int) -> list[Any]:
     from shared import wiring
     from shared.storage.dynamodb import DynamoContracts
 
-    ledger = IndexedLedger(shards)
     original = wiring.dunning_ledger
-    wiring.dunning_ledger = lambda *_: ledger
     try:
         with embedded.in_process({"BILLING_SHARD_COUNT": str(shards)}) as stack:
             clients = embedded.client_factory()
             everyone = [customer(number, shards) for number in range(1, customers + 1)]
+            ids = [who.customer_id for who in everyone]
+            ledger = scanned_ledger(
+                clients("dynamodb"), stack.table_names["Documents"], ids, shards
+            )
+            wiring.dunning_ledger = lambda *_: ledger
             DynamoContracts(clients("dynamodb"), stack.table_names["Contracts"]).save_customers(
                 everyone
             )

@@ -187,8 +187,8 @@ def dunning_policy(settings: Settings) -> Policy:
 def dunning_ledger(settings: Settings, dynamodb: Any | None = None) -> OverdueLedger:
     """The customer accounts dunning reads and posts to, with their index of overdue items."""
     raise LookupError(
-        "no DynamoDB ledger with overdue_customers is on this branch yet: dunning reads the "
-        "accounts through shared.accounts.ports.OverdueLedger"
+        "the DynamoDB ledger has no overdue index yet (OverdueLedger.overdue_customers): "
+        "dunning will not read every account instead"
     )
 
 
