@@ -370,10 +370,12 @@ def _print_case(customer: str, case: Case | None) -> None:
 def settle(customer: str, day: datetime | None) -> None:
     """Check CUSTOMER's claim now, as the statement import does after posting payments."""
     from shared.settings import Settings
-    from shared.wiring import dunning_service
+    from shared.wiring import dunning_cases, ledger
 
     try:
-        outcome = dunning_service(Settings()).settle(_customer(customer), on=_day(day))
+        settings = Settings()
+        cases = dunning_cases(settings, ledger=ledger(settings))
+        outcome = cases.settle(_customer(customer), on=_day(day))
     except (LookupError, ValueError) as error:
         errors.print(f"[red]cannot settle:[/] {error}")
         raise SystemExit(1) from error

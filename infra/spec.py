@@ -410,9 +410,12 @@ PAYMENT_IMPORT = FunctionSpec(
     timeout_seconds=900,
     description="imports bank statement files: matches and posts payments and returned debits",
     # Postings beside the documents; decisions, the clarification list, the lock and the
-    # recorded collection batches in Control; mandates revoked in Contracts.
-    writes_tables=("Documents", "Control", "Contracts"),
-    writes_buckets=("Work",),
+    # recorded collection batches in Control; mandates revoked in Contracts. Dunning is told of
+    # each customer paid (a case settled, a customer reactivated on the provisioning bus; a step
+    # a dunning run left pending is completed first, its notice archived).
+    writes_tables=("Documents", "Control", "Contracts", "Dunning"),
+    writes_buckets=("Work", "Archive"),
+    puts_events=("Provisioning",),
 )
 FUNCTIONS = (
     INVOICE_PREPARE,

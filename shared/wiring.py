@@ -12,13 +12,13 @@ from shared.storage.dynamodb import DynamoContracts, DynamoDocuments, DynamoNumb
 from shared.storage.s3 import S3Archive, S3WorkStore
 
 if TYPE_CHECKING:
-    from shared.accounts.ports import OverdueLedger
+    from shared.accounts.ports import Ledger, OverdueLedger
     from shared.delivery.adapters import SqsDeliveryQueue
     from shared.delivery.print_batch import PrintBatches
     from shared.delivery.service import DeliveryService
     from shared.dunning.rules import Policy
     from shared.dunning.runner import DunningRunService
-    from shared.dunning.service import DunningService
+    from shared.dunning.service import CaseSteps, DunningService
     from shared.dunning.starter import DunningStarter
     from shared.invoicing.service import InvoiceRunService
     from shared.invoicing.starter import RunStarter
@@ -224,6 +224,28 @@ def dunning_service(settings: Settings, *, ledger: OverdueLedger | None = None) 
     )
 
 
+def dunning_cases(settings: Settings, *, ledger: Ledger, dynamodb: Any | None = None) -> CaseSteps:
+    """What the statement import needs of dunning: settling a customer's case once it is paid."""
+    from shared.dunning.service import CaseSteps, DunningSetup
+    from shared.storage.dunning import DynamoDunningStore, DynamoNotices, EventBridgeProvisioning
+
+    if not settings.provisioning_bus:
+        raise ValueError("BILLING_PROVISIONING_BUS is not set: the bus reactivations go to")
+    dynamodb = dynamodb or client("dynamodb")
+    return CaseSteps(
+        ledger=ledger,
+        store=DynamoDunningStore(dynamodb, settings.dunning_table, settings.shard_count),
+        notices=DynamoNotices(dynamodb, settings.documents_table),
+        archive=document_archive(settings),
+        events=EventBridgeProvisioning(client("events"), settings.provisioning_bus),
+        setup=DunningSetup(
+            shard_count=settings.shard_count,
+            notice_prefix=settings.dunning_prefix,
+            retention_years=settings.dunning_retention_years,
+        ),
+    )
+
+
 def dunning_run_service(settings: Settings) -> DunningRunService:
     from shared.dunning.levels import load_levels
     from shared.dunning.runner import DunningRunService
@@ -289,14 +311,16 @@ def payment_import(settings: Settings, dynamodb: Any | None = None) -> PaymentIm
 
     dynamodb = dynamodb or client("dynamodb")
     control = settings.control_table
+    accounts = ledger(settings, dynamodb)
     return PaymentImport(
-        ledger=ledger(settings, dynamodb),
+        ledger=accounts,
         decisions=payment_decisions(settings, dynamodb),
         owners=DynamoInvoiceOwners(dynamodb, control),
         batches=DynamoCollectionBatches(dynamodb, control),
         mandates=DynamoMandates(dynamodb, settings.contracts_table, settings.shard_count),
         lock=DynamoImportLock(dynamodb, control),
         policy=match_policy(settings),
+        settlement=dunning_cases(settings, ledger=accounts, dynamodb=dynamodb),
     )
 
 

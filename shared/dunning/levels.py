@@ -32,7 +32,7 @@ LEGAL_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "flat_fee": frozenset(),
     "no_vat": frozenset(),
     "returned_debit": frozenset({"reason_code", "reason"}),
-    "payment": frozenset({"total", "deadline", "iban", "bic", "notice_number"}),
+    "payment": frozenset({"total", "deadline", "iban", "bic", "notice_number", "customer_id"}),
     "already_paid": frozenset(),
 }
 

@@ -135,6 +135,8 @@ class Notice(BaseModel):
     recipient: Recipient
     lines: tuple[NoticeLine, ...]
     charges: tuple[NoticeCharge, ...] = ()
+    # Money the customer paid that is booked to no item, set against what is owed.
+    credit: Decimal = ZERO
     interest: tuple[InterestDetail, ...] = ()
     title: str
     intro: str
@@ -159,7 +161,7 @@ class Notice(BaseModel):
 
     @property
     def total(self) -> Decimal:
-        return self.open_total + self.charged
+        return self.open_total + self.charged - self.credit
 
 
 class Step(BaseModel):

@@ -66,6 +66,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "open": ("Offen", "Open"),
     "charges": ("Mit diesem Schreiben berechnet", "Charged with this letter"),
     "total": ("Zu zahlen", "Amount to pay"),
+    "credit": ("Guthaben auf Ihrem Kundenkonto", "Credit on your account"),
     "returned": ("Lastschrift zurückgegeben: {code}", "Direct debit returned: {code}"),
     "interest_title": ("Berechnung der Verzugszinsen", "How the default interest was computed"),
     "regards": ("Mit freundlichen Grüßen", "Kind regards"),
@@ -171,6 +172,9 @@ class Letter:
             for charge in self.notice.charges:
                 label = texts.kind_label(charge.kind, self.language)
                 self.place(self._amount_row(label, texts.money(charge.amount, self.language)))
+        if self.notice.credit:
+            credit = texts.money(-self.notice.credit, self.language)
+            self.place(self._amount_row(word("credit", self.language), credit))
         self.place(Block(9.0, self._total))
 
     def interest_block(self) -> None:

@@ -109,11 +109,17 @@ def claim_items(situation: Situation) -> tuple[OpenItem, ...]:
     )
 
 
+def covered(situation: Situation, claim: tuple[OpenItem, ...]) -> bool:
+    """Nothing left to claim: every item is paid, or money the customer paid that is booked to
+    no item (a payment quoting a notice, say) covers what is open."""
+    return total(item.open for item in claim) <= max(situation.account.unapplied_credit, ZERO)
+
+
 def evaluate(situation: Situation, policy: Policy) -> Evaluation:
     claim = claim_items(situation)
     case = situation.case
-    if case is not None and not claim:
-        return Settled()
+    if covered(situation, claim):
+        return Settled() if case is not None else Idle("not_due")
     if case is not None and case.handover is not None:
         return Idle("handed_over")
     last = case.last_step if case else None
@@ -164,7 +170,7 @@ def exclusion(
 def _below_minimum(
     situation: Situation, rest: tuple[OpenItem, ...], policy: Policy
 ) -> ExclusionReason | None:
-    claim_open = total(item.open for item in rest)
+    claim_open = total(item.open for item in rest) - max(situation.account.unapplied_credit, ZERO)
     level = due_level(situation, rest, policy.levels)
     minimum = policy.levels.level(level).minimum_open if level is not None else None
     if claim_open < max(policy.minimum_open, minimum or ZERO):
@@ -232,7 +238,7 @@ def plan_step(context: StepContext) -> StepPlan:
         fee=fee,
         interest=interest,
         flat_fee=flat,
-        claim_total=total(i.open for i in context.due.claim) + fee + interest + flat,
+        claim_total=notice.total if notice else _owed(context, fee + interest + flat),
         interest_deferred=deferred,
         channel=context.customer.delivery if notice else None,
     )
@@ -240,6 +246,11 @@ def plan_step(context: StepContext) -> StepPlan:
         run_id=context.run_id, step=step, notice=notice, postings=_postings(context, charges)
     )
     return StepPlan(case=_advanced(context, case, step, charges, pending), pending=pending)
+
+
+def _owed(context: StepContext, charged: Decimal) -> Decimal:
+    owed = total(item.open for item in context.due.claim) + charged
+    return owed - credit_against(context, owed)
 
 
 def new_case(context: StepContext) -> Case:
@@ -417,8 +428,9 @@ def build_notice(
     assert context.number is not None
     level, language = context.level, context.language
     lines = tuple(_line(item) for item in context.due.claim)
-    claim_total = total(line.open for line in lines) + total(c.amount for c in charges)
-    values = _placeholders(context, claim_total)
+    owed = total(line.open for line in lines) + total(c.amount for c in charges)
+    credit = credit_against(context, owed)
+    values = _placeholders(context, owed - credit)
     return Notice(
         number=context.number,
         run_id=context.run_id,
@@ -431,6 +443,7 @@ def build_notice(
         recipient=recipient_of(context.customer, language),
         lines=lines,
         charges=charges,
+        credit=credit,
         interest=details,
         title=texts.fill(level.title.get(language), values),
         intro=texts.fill(level.intro.get(language), values),
@@ -441,6 +454,11 @@ def build_notice(
         suspends=level.does("suspend"),
         hands_over=level.does("handover"),
     )
+
+
+def credit_against(context: StepContext, owed: Decimal) -> Decimal:
+    """The customer's credit booked to no item, as far as it goes against what is owed."""
+    return min(max(context.situation.account.unapplied_credit, ZERO), owed)
 
 
 def recipient_of(customer: Customer, language: Language) -> Recipient:

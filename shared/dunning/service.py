@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Literal
 
 from shared.accounts.model import Account
-from shared.accounts.ports import OverdueLedger
+from shared.accounts.ports import Ledger, OverdueLedger
 from shared.customers import Customer
 from shared.delivery.model import DeliveryRequest
 from shared.delivery.ports import DeliveryQueue
@@ -51,6 +51,7 @@ from shared.dunning.rules import (
     Situation,
     StepContext,
     claim_items,
+    covered,
     evaluate,
     plan_step,
 )
@@ -58,7 +59,7 @@ from shared.dunning.run import DunningShardRequest, DunningShardResult
 from shared.invoicing.model import document_key
 from shared.invoicing.numbering import Assignment, NumberBlock, range_key
 from shared.invoicing.run import Failure, PostDocument
-from shared.money import total
+from shared.money import ZERO, total
 from shared.periods import retain_until
 from shared.ports import DocumentArchive, NumberRanges
 
@@ -104,6 +105,83 @@ class ShardWork:
 
 
 @dataclass
+class CaseSteps:
+    """What the run and the statement import share: completing a case's pending step, and
+    settling a case whose claim is paid. Needs the accounts but not their overdue index."""
+
+    ledger: Ledger
+    store: DunningStore
+    notices: NoticeStore
+    archive: DocumentArchive
+    events: ProvisioningEvents
+    setup: DunningSetup
+    render: Callable[[Notice], bytes] = render_notice
+
+    def settle(self, customer_id: str, *, on: date) -> SettleOutcome:
+        """After payments were posted: a claim paid in full ends dunning and reactivates the
+        customer at once. The statement import calls this for each customer it booked money to."""
+        case = self.store.case(customer_id)
+        if case is not None and case.pending is not None:
+            case = self.complete(case)
+        if case is None:
+            return "no_case"
+        situation = Situation(customer_id, self.ledger.account(customer_id), case, Holds(), on)
+        if not covered(situation, claim_items(situation)):
+            return "open"
+        reactivated, _ = self.settle_case(case, on, run_id=f"settle-{on.isoformat()}")
+        return "reactivated" if reactivated else "settled"
+
+    def complete(self, case: Case) -> Case | None:
+        """Make sure of everything the pending step does, then mark it done."""
+        pending = case.pending
+        if pending is None:
+            return case
+        self.ledger.post(pending.postings)
+        if pending.notice is not None:
+            self._issue(pending.notice)
+        announce = case.suspended_on is not None and not case.suspension_announced
+        if announce:
+            self.events.publish([suspension_event(case, pending.run_id)])
+        done = case.model_copy(
+            update={"pending": None, "suspension_announced": case.suspended_on is not None}
+        )
+        return self.store.save_case(done) or self.store.case(case.customer_id)
+
+    def _issue(self, notice: Notice) -> None:
+        key = document_key(notice.customer_id, notice.number)
+        pdf = self.render(notice)
+        until = retain_until(notice.issue_date, self.setup.retention_years)
+        stored = self.archive.store_pdf(key, pdf, retain_until=until)
+        if not stored and self.archive.read(key) != pdf:
+            logger.warning(
+                "archived notice kept; it renders differently now",
+                extra={"notice_number": notice.number, "customer_id": notice.customer_id},
+            )
+        if not self.notices.issue_notice(notice, pdf_key=key):
+            logger.info("dunning notice already issued", extra={"notice_number": notice.number})
+
+    def settle_case(self, case: Case, on: date, run_id: str) -> tuple[bool, Case | None]:
+        """Reactivate a suspended customer, then end the case (or, once handed over, mark the
+        claim settled so that the agency is told before the case ends)."""
+        reactivated = case.suspended_on is not None
+        if reactivated:
+            self.events.publish([reactivation_event(case, run_id, on)])
+        keys = {"customer_id": case.customer_id, "case_id": case.case_id, "run_id": run_id}
+        if case.handover is None:
+            self.store.close_case(case, closed_on=on, reason="paid in full")
+            logger.info("dunning case settled", extra=keys | {"reactivated": reactivated})
+            return reactivated, None
+        if case.handover.settled_on is not None and not reactivated:
+            return False, case
+        handover = case.handover.model_copy(update={"settled_on": case.handover.settled_on or on})
+        saved = self.store.save_case(
+            case.model_copy(update={"handover": handover, "suspended_on": None})
+        )
+        logger.info("handed-over claim settled", extra=keys | {"reactivated": reactivated})
+        return reactivated, saved or self.store.case(case.customer_id)
+
+
+@dataclass
 class DunningService:
     ledger: OverdueLedger
     store: DunningStore
@@ -117,6 +195,17 @@ class DunningService:
     deliveries: DeliveryQueue | None = None
     runs: DunningRunStore | None = None
     render: Callable[[Notice], bytes] = render_notice
+
+    def __post_init__(self) -> None:
+        self.cases = CaseSteps(
+            ledger=self.ledger,
+            store=self.store,
+            notices=self.notices,
+            archive=self.archive,
+            events=self.events,
+            setup=self.setup,
+            render=self.render,
+        )
 
     def run_shard(self, request: DunningShardRequest) -> DunningShardResult:
         work = ShardWork(request, self.store.shard_state(request.shard))
@@ -141,18 +230,7 @@ class DunningService:
         return result
 
     def settle(self, customer_id: str, *, on: date) -> SettleOutcome:
-        """After payments were posted: a claim paid in full ends dunning and reactivates the
-        customer at once. The statement import calls this for each customer it booked money to."""
-        case = self.store.case(customer_id)
-        if case is not None and case.pending is not None:
-            case = self._complete(case)
-        if case is None:
-            return "no_case"
-        situation = Situation(customer_id, self.ledger.account(customer_id), case, Holds(), on)
-        if claim_items(situation):
-            return "open"
-        reactivated, _ = self._settle_case(case, on, run_id=f"settle-{on.isoformat()}")
-        return "reactivated" if reactivated else "settled"
+        return self.cases.settle(customer_id, on=on)
 
     def _candidates(self, work: ShardWork) -> list[str]:
         after_days = self.policy.levels.level(1).after_days
@@ -163,7 +241,7 @@ class DunningService:
     def _look_at(self, work: ShardWork, customer_id: str) -> tuple[Situation, Due] | None:
         case = work.cases.get(customer_id)
         if case is not None and case.pending is not None:
-            case = self._remember(work, customer_id, self._complete(case))
+            case = self._remember(work, customer_id, self.cases.complete(case))
         holds = work.state.holds.get(customer_id, Holds())
         account = self.ledger.account(customer_id)
         situation = Situation(customer_id, account, case, holds, work.today)
@@ -233,7 +311,7 @@ class DunningService:
             self._remember(work, customer.customer_id, self.store.case(customer.customer_id))
             work.fail(customer.customer_id, "its case changed meanwhile; the next run goes on")
             return
-        self._remember(work, customer.customer_id, self._complete(saved))
+        self._remember(work, customer.customer_id, self.cases.complete(saved))
         logger.info(
             "dunning level reached",
             extra={
@@ -244,39 +322,10 @@ class DunningService:
             },
         )
 
-    def _complete(self, case: Case) -> Case | None:
-        """Make sure of everything the pending step does, then mark it done."""
-        pending = case.pending
-        if pending is None:
-            return case
-        self.ledger.post(pending.postings)
-        if pending.notice is not None:
-            self._issue(pending.notice)
-        announce = case.suspended_on is not None and not case.suspension_announced
-        if announce:
-            self.events.publish([suspension_event(case, pending.run_id)])
-        done = case.model_copy(
-            update={"pending": None, "suspension_announced": case.suspended_on is not None}
-        )
-        return self.store.save_case(done) or self.store.case(case.customer_id)
-
-    def _issue(self, notice: Notice) -> None:
-        key = document_key(notice.customer_id, notice.number)
-        pdf = self.render(notice)
-        until = retain_until(notice.issue_date, self.setup.retention_years)
-        stored = self.archive.store_pdf(key, pdf, retain_until=until)
-        if not stored and self.archive.read(key) != pdf:
-            logger.warning(
-                "archived notice kept; it renders differently now",
-                extra={"notice_number": notice.number, "customer_id": notice.customer_id},
-            )
-        if not self.notices.issue_notice(notice, pdf_key=key):
-            logger.info("dunning notice already issued", extra={"notice_number": notice.number})
-
     def _settle_in_run(self, work: ShardWork, situation: Situation) -> None:
         case = situation.case
         assert case is not None
-        reactivated, after = self._settle_case(case, work.today, work.request.run_id)
+        reactivated, after = self.cases.settle_case(case, work.today, work.request.run_id)
         self._remember(work, case.customer_id, after)
         work.settled += 1
         work.reactivations += int(reactivated)
@@ -284,26 +333,6 @@ class DunningService:
             line = payment_line(after, situation.account, work.today)
             if line is not None:
                 work.payments.append(line)
-
-    def _settle_case(self, case: Case, on: date, run_id: str) -> tuple[bool, Case | None]:
-        """Reactivate a suspended customer, then end the case (or, once handed over, mark the
-        claim settled so that the agency is told before the case ends)."""
-        reactivated = case.suspended_on is not None
-        if reactivated:
-            self.events.publish([reactivation_event(case, run_id, on)])
-        keys = {"customer_id": case.customer_id, "case_id": case.case_id, "run_id": run_id}
-        if case.handover is None:
-            self.store.close_case(case, closed_on=on, reason="paid in full")
-            logger.info("dunning case settled", extra=keys | {"reactivated": reactivated})
-            return reactivated, None
-        if case.handover.settled_on is not None and not reactivated:
-            return False, case
-        handover = case.handover.model_copy(update={"settled_on": case.handover.settled_on or on})
-        saved = self.store.save_case(
-            case.model_copy(update={"handover": handover, "suspended_on": None})
-        )
-        logger.info("handed-over claim settled", extra=keys | {"reactivated": reactivated})
-        return reactivated, saved or self.store.case(case.customer_id)
 
     def _blocks(self, work: ShardWork, customer_ids: Sequence[str]) -> list[NumberBlock]:
         request = work.request
@@ -511,7 +540,8 @@ def payment_line(case: Case, account: Account, today: date) -> PaymentLine | Non
     handover = case.handover
     assert handover is not None
     found = [account.item(name) for name in handover.items]
-    open_now = total(item.open for item in found if item is not None and item.open > 0)
+    owed = total(item.open for item in found if item is not None and item.open > 0)
+    open_now = max(owed - max(account.unapplied_credit, ZERO), ZERO)
     paid = handover.claim_total - open_now
     settled = open_now <= 0
     if paid == handover.reported_paid and (not settled or handover.settlement_reported):

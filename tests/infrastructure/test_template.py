@@ -197,7 +197,7 @@ def test_archive_api_only_reads(synthesized: Synthesized) -> None:
     assert {"s3:GetObject", "dynamodb:Query"} <= actions
 
 
-def test_only_the_dunning_worker_puts_events_and_only_on_the_provisioning_bus(
+def test_only_dunning_and_the_import_put_events_and_only_on_the_provisioning_bus(
     synthesized: Synthesized,
 ) -> None:
     bus_id = synthesized.output_ref(spec.PROVISIONING_BUS.id + "BusName")
@@ -209,9 +209,12 @@ def test_only_the_dunning_worker_puts_events_and_only_on_the_provisioning_bus(
         for role in [role_id]
     }
 
-    assert set(putting) == {role_of_function(synthesized, spec.DUNNING_WORKER.handler)}
-    (statement,) = putting.values()
-    assert statement["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]}
+    assert set(putting) == {
+        role_of_function(synthesized, spec.DUNNING_WORKER.handler),
+        role_of_function(synthesized, spec.PAYMENT_IMPORT.handler),
+    }
+    for statement in putting.values():
+        assert statement["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]}
 
 
 def test_no_policy_uses_action_wildcards(synthesized: Synthesized) -> None:

@@ -519,3 +519,37 @@ def test_the_daily_schedule_starts_the_day_s_run_once(
     listed = aws.stepfunctions.list_executions(stateMachineArn=aws.stack.dunning_run_arn)
     assert [e["name"] for e in listed["executions"]] == ["dunning-2026-01-22-scheduled"]
     assert notices(aws, anna) == ["MA-2026-00000001"]
+
+
+def test_a_statement_import_paying_the_claim_reactivates_the_customer_at_once(
+    aws: Aws, ledger: ScannedOverdueLedger, events: str
+) -> None:
+    from localaws import bank
+    from shared.payments.statements import read_statement
+    from shared.wiring import payment_import
+
+    anna = customer(1)
+    seed(aws, anna)
+    invoice(ledger, anna, "119.00")
+    for day in LEVEL_DAYS[:5]:
+        dun(aws, day)
+    received(aws, events)
+    owed = ledger.account(anna.customer_id).balance
+    paid = bank.Booking(
+        owed, date(2026, 3, 6), remittance=f"MA-2026-00000005 Kd-Nr. {anna.customer_id}"
+    )
+    statement = bank.BankStatement(
+        [paid], account=bank.Account(iban="DE02120300000000202051"), statement_id="STMT-0306"
+    )
+
+    report = payment_import(Settings(), aws.dynamodb).run(read_statement(bank.camt053(statement)))
+
+    assert (owed, report.by_rule) == (Decimal("132.32"), {"customer_amount": 1})
+    (event,) = received(aws, events)
+    assert (event["detail-type"], event["detail"]["customer_id"]) == (
+        "CustomerReactivated",
+        anna.customer_id,
+    )
+    store = DynamoDunningStore(aws.dynamodb, aws.stack.table_names["Dunning"], SHARDS)
+    assert store.case(anna.customer_id) is None
+    assert dun(aws, LEVEL_DAYS[5])["handovers"] == 0
