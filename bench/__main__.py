@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", type=Path, help="write a cProfile of the handlers here")
     parser.add_argument("--run-only", action="store_true", help="only the invoice run")
     parser.add_argument("--orders-only", action="store_true", help="only the order intake")
+    parser.add_argument("--dunning-only", action="store_true", help="only the dunning run")
     parser.add_argument("--payments-only", action="store_true", help="only the statement import")
     parser.add_argument("--entries", type=int, help="entries of the bench statement (100,000)")
     parser.add_argument("--debits-only", action="store_true", help="only debit and DATEV export")
@@ -102,6 +103,10 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
     figures: list[Figure] = []
+    if args.dunning_only:
+        figures += dunning_figures(scale)
+        _write(figures)
+        return
     if args.payments_only or args.statements_only or args.debits_only:
         figures += statement_figures(scale) if args.statements_only else []
         figures += payments_figures(scale) if args.payments_only else []
@@ -122,6 +127,7 @@ def main(argv: list[str] | None = None) -> None:
             figures += compose_per_customer(scale.composed_customers)
         figures += payments_figures(scale)
         figures += statement_figures(scale)
+        figures += dunning_figures(scale)
     _write(figures)
 
 
@@ -129,6 +135,17 @@ def _write(figures: list[Figure]) -> None:
     RESULTS.write_text(json.dumps([asdict(figure) for figure in figures], indent=1) + "\n")
     console.print(table(figures))
     console.print(f"written to {RESULTS}")
+
+
+def dunning_figures(scale: Scale) -> list[Figure]:
+    from bench import dunning
+
+    customers = scale.run_customers
+    with console.status(f"dunning {customers} customers in memory"):
+        figures = dunning.in_memory(customers)
+    with console.status(f"dunning run of {customers // 4} customers on the embedded AWS"):
+        figures += dunning.embedded_run(customers // 4, scale.shards)
+    return figures
 
 
 def payments_figures(scale: Scale) -> list[Figure]:

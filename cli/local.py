@@ -24,8 +24,10 @@ DEFAULT_API_URL = "http://127.0.0.1:8000"
 _RESOURCE_VARIABLES = {
     *(table.env_var for table in spec.TABLES),
     *(bucket.env_var for bucket in spec.BUCKETS),
-    spec.STATE_MACHINE_ENV_VAR,
-    # The debit export reads every shard: it must know how many there are.
+    *(machine.env_var for machine in spec.STATE_MACHINES),
+    *(bus.env_var for bus in spec.EVENT_BUSES),
+    # The debit export reads every shard, the CLI finds a customer's dunning shard: both
+    # must know how many there are.
     "BILLING_SHARD_COUNT",
 }
 

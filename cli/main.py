@@ -404,3 +404,12 @@ _add_payments()
 
 def main() -> None:
     cli()
+
+
+def _add_dunning() -> None:
+    from cli.dunning import dunning
+
+    cli.add_command(dunning)
+
+
+_add_dunning()

@@ -80,6 +80,8 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
     # State machines (by id) whose executions the function starts and lists.
     starts_state_machines: tuple[str, ...] = ()
+    # Event buses (by id) the function puts events on.
+    puts_events: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,10 +137,22 @@ class RouteSpec:
 
 
 @dataclass(frozen=True)
+class EventBusSpec:
+    """A custom EventBridge bus; other systems put their rules on it."""
+
+    id: str
+    local_name: str
+    env_var: str
+    description: str
+
+
+@dataclass(frozen=True)
 class StateMachineSpec:
     id: str
     local_name: str
     definition_file: Path
+    # Given to the functions that start its executions (starts_state_machines).
+    env_var: str
     function_substitutions: dict[str, str] = field(default_factory=dict)
 
     def definition(self, function_arns: dict[str, str]) -> str:
@@ -214,7 +228,16 @@ IDEMPOTENCY = TableSpec(
     sort_key=None,
     ttl_attribute="expiration",
 )
-TABLES = (CONTRACTS, DOCUMENTS, CONTROL, ORDERS, IDEMPOTENCY)
+# Dunning: per shard the cases of customers in dunning and the holds (blocks, disputes,
+# instalment plans); per customer the closed cases (see shared/storage/dunning.py).
+DUNNING = TableSpec(
+    id="Dunning",
+    env_var="BILLING_DUNNING_TABLE",
+    local_name="billing-dunning",
+    partition_key=Key("pk"),
+    sort_key=Key("sk"),
+)
+TABLES = (CONTRACTS, DOCUMENTS, CONTROL, ORDERS, IDEMPOTENCY, DUNNING)
 
 ARCHIVE = BucketSpec(
     id="Archive",
@@ -328,6 +351,56 @@ ORDER_FEED = FunctionSpec(
     writes_tables=("Contracts", "Orders"),
     writes_buckets=("Work",),
 )
+DUNNING_PREPARE = FunctionSpec(
+    id="DunningPrepare",
+    local_name="billing-dunning-prepare",
+    component="dunning",
+    handler="functions.dunning.handler.prepare",
+    memory_mb=256,
+    timeout_seconds=60,
+    description="starts a day's dunning run and writes its shard manifest",
+    writes_tables=("Control",),
+    writes_buckets=("Work",),
+)
+DUNNING_WORKER = FunctionSpec(
+    id="DunningWorker",
+    local_name="billing-dunning-worker",
+    component="dunning",
+    handler="functions.dunning.handler.run_shard",
+    memory_mb=1769,
+    timeout_seconds=900,
+    description="dunning of one shard: levels, fees, interest, notices, suspensions, handovers",
+    # Documents holds the accounts' postings and the notices; Control the notice numbers.
+    writes_tables=("Dunning", "Documents", "Control"),
+    reads_tables=("Contracts",),
+    writes_buckets=("Archive",),
+    sends_to_queues=("Delivery",),
+    puts_events=("Provisioning",),
+)
+DUNNING_FINALIZE = FunctionSpec(
+    id="DunningFinalize",
+    local_name="billing-dunning-finalize",
+    component="dunning",
+    handler="functions.dunning.handler.finalize",
+    memory_mb=512,
+    timeout_seconds=300,
+    description="totals a dunning run, prints post notices, writes the agencies' files",
+    writes_tables=("Control", "Dunning"),
+    writes_buckets=("Work",),
+    reads_buckets=("Archive",),
+    item_tables=("Documents",),
+)
+DUNNING_SCHEDULE = FunctionSpec(
+    id="DunningSchedule",
+    local_name="billing-dunning-schedule",
+    component="dunning",
+    handler="functions.dunning.handler.start_scheduled",
+    memory_mb=256,
+    timeout_seconds=30,
+    description="starts the day's dunning run when the daily schedule fires",
+    reads_tables=("Control",),
+    starts_state_machines=("DunningRun",),
+)
 PAYMENT_IMPORT = FunctionSpec(
     id="PaymentImport",
     local_name="billing-payment-import",
@@ -337,9 +410,12 @@ PAYMENT_IMPORT = FunctionSpec(
     timeout_seconds=900,
     description="imports bank statement files: matches and posts payments and returned debits",
     # Postings beside the documents; decisions, the clarification list, the lock and the
-    # recorded collection batches in Control; mandates revoked in Contracts.
-    writes_tables=("Documents", "Control", "Contracts"),
-    writes_buckets=("Work",),
+    # recorded collection batches in Control; mandates revoked in Contracts. Dunning is told of
+    # each customer paid (a case settled, a customer reactivated on the provisioning bus; a step
+    # a dunning run left pending is completed first, its notice archived).
+    writes_tables=("Documents", "Control", "Contracts", "Dunning"),
+    writes_buckets=("Work", "Archive"),
+    puts_events=("Provisioning",),
 )
 # Every business day: collect what is due by the next TARGET2 business day (one day's lead).
 DEBIT_EXPORT = FunctionSpec(
@@ -365,9 +441,23 @@ FUNCTIONS = (
     INVOICE_SCHEDULE,
     ORDER_INTAKE,
     ORDER_FEED,
+    DUNNING_PREPARE,
+    DUNNING_WORKER,
+    DUNNING_FINALIZE,
+    DUNNING_SCHEDULE,
     PAYMENT_IMPORT,
     DEBIT_EXPORT,
 )
+
+# Suspension and reactivation of customers' services (CustomerSuspended, CustomerReactivated
+# from source billing.dunning), for the provisioning system to consume with its own rules.
+PROVISIONING_BUS = EventBusSpec(
+    id="Provisioning",
+    local_name="billing-provisioning",
+    env_var="BILLING_PROVISIONING_BUS",
+    description="tells provisioning to suspend or reactivate a customer's services",
+)
+EVENT_BUSES = (PROVISIONING_BUS,)
 
 DELIVERY_DEAD_LETTERS = QueueSpec(
     id="DeliveryDeadLetters",
@@ -476,13 +566,25 @@ INVOICE_RUN = StateMachineSpec(
     id="InvoiceRun",
     local_name="billing-invoice-run",
     definition_file=STATE_MACHINE_DIR / "invoice_run.asl.json",
+    env_var="BILLING_INVOICE_RUN_STATE_MACHINE",
     function_substitutions={
         "PrepareFunctionArn": INVOICE_PREPARE.id,
         "WorkerFunctionArn": INVOICE_WORKER.id,
         "FinalizeFunctionArn": INVOICE_FINALIZE.id,
     },
 )
-STATE_MACHINES = (INVOICE_RUN,)
+DUNNING_RUN = StateMachineSpec(
+    id="DunningRun",
+    local_name="billing-dunning-run",
+    definition_file=STATE_MACHINE_DIR / "dunning_run.asl.json",
+    env_var="BILLING_DUNNING_RUN_STATE_MACHINE",
+    function_substitutions={
+        "PrepareFunctionArn": DUNNING_PREPARE.id,
+        "WorkerFunctionArn": DUNNING_WORKER.id,
+        "FinalizeFunctionArn": DUNNING_FINALIZE.id,
+    },
+)
+STATE_MACHINES = (INVOICE_RUN, DUNNING_RUN)
 
 # Early on the 1st in Berlin (still the 1st in UTC): the run bills the month that just ended.
 MONTHLY_INVOICE_RUN = ScheduleSpec(
@@ -502,9 +604,19 @@ DAILY_DEBIT_EXPORT = ScheduleSpec(
     function_id=DEBIT_EXPORT.id,
     description="collects what is due by the next TARGET2 business day",
 )
-SCHEDULES = (MONTHLY_INVOICE_RUN, DAILY_DEBIT_EXPORT)
+# Every morning in Berlin: the day's dunning run (a day missed is caught up by the next one,
+# since a level is reached from its deadline on, not on one day only).
+DAILY_DUNNING_RUN = ScheduleSpec(
+    id="DailyDunningRun",
+    local_name="billing-daily-dunning-run",
+    expression="cron(0 6 * * ? *)",
+    timezone="Europe/Berlin",
+    function_id=DUNNING_SCHEDULE.id,
+    description="starts the day's dunning run",
+)
+SCHEDULES = (MONTHLY_INVOICE_RUN, DAILY_DEBIT_EXPORT, DAILY_DUNNING_RUN)
 
-STATE_MACHINE_ENV_VAR = "BILLING_INVOICE_RUN_STATE_MACHINE"
+STATE_MACHINE_ENV_VAR = INVOICE_RUN.env_var
 
 
 @dataclass(frozen=True)
@@ -600,14 +712,17 @@ def function_environment(
     bucket_names: dict[str, str],
     settings: dict[str, str],
     queue_urls: dict[str, str] | None = None,
+    bus_names: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """The environment every function gets: resource names plus the plain settings.
 
-    ``queue_urls`` (by queue id) adds the URL of every queue that has an environment variable.
+    ``queue_urls`` (by queue id) adds the URL of every queue that has an environment variable,
+    ``bus_names`` (by bus id) the name of every event bus.
     """
     env = {table.env_var: table_names[table.id] for table in TABLES}
     env |= {bucket.env_var: bucket_names[bucket.id] for bucket in BUCKETS}
     env |= queue_environment(queue_urls) if queue_urls is not None else {}
+    env |= {bus.env_var: bus_names[bus.id] for bus in EVENT_BUSES} if bus_names else {}
     env |= {
         "POWERTOOLS_METRICS_NAMESPACE": "Billing",
         "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -653,4 +768,8 @@ def default_settings() -> dict[str, str]:
         "BILLING_MAIL_FROM": "rechnung@beispiel-hosting.example",
         # Where customers read their archive; e-mails link to {portal}/documents/{number}.
         "BILLING_PORTAL_URL": "https://kundenportal.beispiel-hosting.example",
+        # Dunning: the levels file in shared/data, the smallest claim dunned, the notice prefix.
+        "BILLING_DUNNING_LEVELS_FILE": "dunning_levels.json",
+        "BILLING_DUNNING_MINIMUM_OPEN": "5.00",
+        "BILLING_DUNNING_PREFIX": "MA",
     }

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra import spec
 from infra.constructs.archive_api import ArchiveApi
 from infra.constructs.buckets import Buckets
+from infra.constructs.buses import EventBuses
 from infra.constructs.delivery import Delivery
 from infra.constructs.function import BillingFunction
 from infra.constructs.invoice_run import InvoiceRun
@@ -38,6 +40,7 @@ class BillingStack(Stack):
         self.tables = Tables(self, "Tables")
         self.buckets = Buckets(self, "Buckets")
         self.queues = Queues(self, "Queues")
+        self.buses = EventBuses(self, "EventBuses")
         self.mail_from = self._context("billing:mailFrom", settings["BILLING_MAIL_FROM"])
         self.runtime = FunctionRuntime(
             self,
@@ -49,6 +52,7 @@ class BillingStack(Stack):
                 },
                 settings=dict(settings) | {"BILLING_MAIL_FROM": self.mail_from},
                 queue_urls={key: queue.queue_url for key, queue in self.queues.by_id.items()},
+                bus_names={key: bus.event_bus_name for key, bus in self.buses.by_id.items()},
             ),
         )
         self.invoice_run = InvoiceRun(
@@ -56,6 +60,14 @@ class BillingStack(Stack):
             spec.INVOICE_RUN.id,
             new_function=self._new_function,
             work_bucket=self.buckets.by_id[spec.WORK.id],
+        )
+        self.dunning_run = InvoiceRun(
+            self,
+            spec.DUNNING_RUN.id,
+            new_function=self._new_function,
+            work_bucket=self.buckets.by_id[spec.WORK.id],
+            machine=spec.DUNNING_RUN,
+            worker=spec.DUNNING_WORKER,
         )
         self.portal = Portal(self, spec.PORTAL.id, access_logs=self.buckets.access_logs)
         self.archive_api = ArchiveApi(
@@ -95,10 +107,11 @@ class BillingStack(Stack):
             self,
             "Schedule",
             new_function=self._new_function,
-            state_machines={spec.INVOICE_RUN.id: self.invoice_run.state_machine},
+            state_machines=self._state_machines(),
         )
         self.functions = {
             **self.invoice_run.functions,
+            **self.dunning_run.functions,
             **self.schedule.functions,
             **self.archive_api.functions,
             **self.delivery.functions,
@@ -110,15 +123,22 @@ class BillingStack(Stack):
             self,
             "Monitoring",
             functions={key: fn.function for key, fn in self.functions.items()},
-            state_machines={spec.INVOICE_RUN.id: self.invoice_run.state_machine},
+            state_machines=self._state_machines(),
             dead_letter_queues={
                 "InvoiceWorkerDeadLetters": self.invoice_run.dead_letters,
+                "DunningWorkerDeadLetters": self.dunning_run.dead_letters,
                 spec.DELIVERY_DEAD_LETTERS.id: self.queues.by_id[spec.DELIVERY_DEAD_LETTERS.id],
                 spec.ORDER_FEED_DEAD_LETTERS.id: self.queues.by_id[spec.ORDER_FEED_DEAD_LETTERS.id],
                 spec.STATEMENTS_DEAD_LETTERS.id: self.queues.by_id[spec.STATEMENTS_DEAD_LETTERS.id],
             },
         )
         self._outputs()
+
+    def _state_machines(self) -> dict[str, sfn.IStateMachine]:
+        return {
+            spec.INVOICE_RUN.id: self.invoice_run.state_machine,
+            spec.DUNNING_RUN.id: self.dunning_run.state_machine,
+        }
 
     def _context(self, key: str, default: str) -> str:
         return str(self.node.try_get_context(key) or default)
@@ -137,6 +157,7 @@ class BillingStack(Stack):
             tables=self.tables.by_id,
             buckets=self.buckets.by_id,
             queues=self.queues.by_id,
+            buses=self.buses.by_id,
         )
 
     def _check_every_function_built(self) -> None:
@@ -159,11 +180,28 @@ class BillingStack(Stack):
                 CfnOutput(
                     self, queue_spec.id + "QueueUrl", value=url, description=queue_spec.env_var
                 )
+        for machine_spec, machine in (
+            (spec.INVOICE_RUN, self.invoice_run.state_machine),
+            (spec.DUNNING_RUN, self.dunning_run.state_machine),
+        ):
+            CfnOutput(
+                self,
+                machine_spec.id + "StateMachineArn",
+                value=machine.state_machine_arn,
+                description=machine_spec.env_var,
+            )
+        for bus_spec in spec.EVENT_BUSES:
+            CfnOutput(
+                self,
+                bus_spec.id + "BusName",
+                value=self.buses.by_id[bus_spec.id].event_bus_name,
+                description=bus_spec.env_var,
+            )
         CfnOutput(
             self,
-            spec.INVOICE_RUN.id + "StateMachineArn",
-            value=self.invoice_run.state_machine.state_machine_arn,
-            description=spec.STATE_MACHINE_ENV_VAR,
+            "ShardCount",
+            value=self.runtime.environment["BILLING_SHARD_COUNT"],
+            description="BILLING_SHARD_COUNT",
         )
         CfnOutput(self, "ArchiveApiUrl", value=self.archive_api.url)
         CfnOutput(self, "OrderApiUrl", value=self.order_intake.url)

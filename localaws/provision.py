@@ -31,6 +31,7 @@ class LocalStack:
 
     table_names: dict[str, str]
     bucket_names: dict[str, str]
+    bus_names: dict[str, str] = field(default_factory=dict)
     queue_urls: dict[str, str] = field(default_factory=dict)
     function_arns: dict[str, str] = field(default_factory=dict)
     state_machine_arns: dict[str, str] = field(default_factory=dict)
@@ -40,22 +41,31 @@ class LocalStack:
     def invoice_run_arn(self) -> str:
         return self.state_machine_arns[spec.INVOICE_RUN.id]
 
+    @property
+    def dunning_run_arn(self) -> str:
+        return self.state_machine_arns[spec.DUNNING_RUN.id]
+
     def exports(self) -> dict[str, str]:
         """What a shell needs to talk to this stack with the CLI."""
-        return self.function_environment | {
-            spec.STATE_MACHINE_ENV_VAR: self.invoice_run_arn,
+        machines = {
+            machine.env_var: self.state_machine_arns[machine.id]
+            for machine in spec.STATE_MACHINES
+            if machine.id in self.state_machine_arns
         }
+        return self.function_environment | machines
 
 
 def local_stack(settings: dict[str, str] | None = None) -> LocalStack:
     stack = LocalStack(
         table_names={table.id: table.local_name for table in spec.TABLES},
         bucket_names={bucket.id: bucket.local_name for bucket in spec.BUCKETS},
+        bus_names={bus.id: bus.local_name for bus in spec.EVENT_BUSES},
     )
     stack.function_environment = spec.function_environment(
         table_names=stack.table_names,
         bucket_names=stack.bucket_names,
         settings=spec.default_settings() | (settings or {}),
+        bus_names=stack.bus_names,
     )
     return stack
 
@@ -66,10 +76,7 @@ def provision(clients: Any, stack: LocalStack, *, poll_queues: bool = True) -> L
     ``poll_queues=False`` creates the queue event sources disabled, for an endpoint whose own
     polling cannot be used (moto: see localaws/queue_poller.py, which polls instead).
     """
-    for table in spec.TABLES:
-        create_table(clients("dynamodb"), table)
-    for bucket in spec.BUCKETS:
-        create_bucket(clients("s3"), bucket)
+    _storage(clients)
     for queue in spec.QUEUES:
         stack.queue_urls[queue.id] = create_queue(clients("sqs"), queue, stack.queue_urls)
     stack.function_environment |= spec.queue_environment(stack.queue_urls)
@@ -94,6 +101,16 @@ def provision(clients: Any, stack: LocalStack, *, poll_queues: bool = True) -> L
     for schedule in spec.SCHEDULES:
         _schedule(clients("scheduler"), schedule, role_arn, stack.function_arns)
     return stack
+
+
+def _storage(clients: Any) -> None:
+    """Tables, buckets and event buses."""
+    for table in spec.TABLES:
+        create_table(clients("dynamodb"), table)
+    for bucket in spec.BUCKETS:
+        create_bucket(clients("s3"), bucket)
+    for bus in spec.EVENT_BUSES:
+        clients("events").create_event_bus(Name=bus.local_name, Description=bus.description)
 
 
 def create_table(dynamodb: Any, table: spec.TableSpec) -> None:
@@ -304,10 +321,14 @@ def _give_state_machines(
                 "Variables": stack.function_environment
                 | {
                     "POWERTOOLS_SERVICE_NAME": function.component,
-                    spec.STATE_MACHINE_ENV_VAR: stack.state_machine_arns[machine_id],
+                    _machine(machine_id).env_var: stack.state_machine_arns[machine_id],
                 }
             },
         )
+
+
+def _machine(machine_id: str) -> spec.StateMachineSpec:
+    return next(machine for machine in spec.STATE_MACHINES if machine.id == machine_id)
 
 
 def _schedule(

@@ -18,8 +18,8 @@ from pypdf.errors import PdfReadError
 from shared.invoicing.documents import xml_key
 from shared.ports import DocumentArchive, DocumentQuery
 
-# Credit notes are stored as cancellations; dunning letters and orders come later.
-DOCUMENT_TYPES = ("invoice", "cancellation", "dunning_letter", "order")
+# Credit notes are stored as cancellations; dunning notices are "dunning"; orders come later.
+DOCUMENT_TYPES = ("invoice", "cancellation", "dunning", "order")
 STAFF_ROLE = "staff"
 EINVOICE_ATTACHMENTS = ("factur-x.xml", "xrechnung.xml")
 

@@ -23,10 +23,12 @@ class Settings(BaseSettings):
     control_table: str = Field(min_length=3)
     orders_table: str = Field(min_length=3)
     idempotency_table: str = Field(min_length=3)
+    dunning_table: str = Field(min_length=3)
     archive_bucket: str = Field(min_length=3)
     work_bucket: str = Field(min_length=3)
     # Only the function that starts runs on a schedule is given the state machine.
     invoice_run_state_machine: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:states:")
+    dunning_run_state_machine: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:states:")
 
     shard_count: int = Field(default=64, ge=1, le=100_000)
     retention_years: int = Field(default=8, ge=1, le=30)
@@ -44,6 +46,16 @@ class Settings(BaseSettings):
     delivery_queue: str | None = None
     mail_from: str | None = None
     portal_url: str = "https://kundenportal.example"
+
+    # Dunning: the levels file (a name in shared/data or a path), the base rate table, the
+    # smallest open claim that is dunned, the notices' number range prefix, how long notices are
+    # kept (commercial letters: six years, § 257 HGB), and the EventBridge bus that tells the
+    # provisioning system to suspend or reactivate a customer (dunning refuses to run without).
+    dunning_levels_file: str = Field(default="dunning_levels.json", min_length=1)
+    dunning_minimum_open: Decimal = Field(default=Decimal("5.00"), ge=0, decimal_places=2)
+    dunning_prefix: str = Field(default="MA", pattern=r"^[A-Z]{1,6}$")
+    dunning_retention_years: int = Field(default=6, ge=1, le=30)
+    provisioning_bus: str | None = None
 
     seller_name: str
     seller_street: str

@@ -13,10 +13,14 @@ from shared.storage.s3 import S3Archive, S3WorkStore
 
 if TYPE_CHECKING:
     from shared.accounts.datev_export import DatevExport
-    from shared.accounts.ports import Ledger
+    from shared.accounts.ports import Ledger, OverdueLedger
     from shared.delivery.adapters import SqsDeliveryQueue
     from shared.delivery.print_batch import PrintBatches
     from shared.delivery.service import DeliveryService
+    from shared.dunning.rules import Policy
+    from shared.dunning.runner import DunningRunService
+    from shared.dunning.service import CaseSteps, DunningService
+    from shared.dunning.starter import DunningStarter
     from shared.invoicing.service import InvoiceRunService
     from shared.invoicing.starter import RunStarter
     from shared.orders.changes import ContractChanges
@@ -96,6 +100,7 @@ def delivery_service(settings: Settings) -> DeliveryService:
     from shared.delivery.adapters import DynamoDeliveryLog, DynamoIssuedInvoices, SesMailer
     from shared.delivery.mail import Letterhead
     from shared.delivery.service import DeliveryService
+    from shared.storage.dunning import DynamoNotices
 
     if not settings.mail_from:
         raise ValueError("BILLING_MAIL_FROM is not set: the SES identity invoices are sent from")
@@ -110,6 +115,7 @@ def delivery_service(settings: Settings) -> DeliveryService:
             sender_name=settings.seller_name,
             portal_url=settings.portal_url,
         ),
+        notices=DynamoNotices(dynamodb, settings.documents_table),
     )
 
 
@@ -175,6 +181,111 @@ def contract_changes(settings: Settings, dynamodb: Any | None = None) -> Contrac
     )
 
 
+def dunning_policy(settings: Settings) -> Policy:
+    from shared.dunning.interest import shipped_base_rates
+    from shared.dunning.levels import load_levels
+    from shared.dunning.rules import Policy
+
+    return Policy(
+        levels=load_levels(settings.dunning_levels_file),
+        rates=shipped_base_rates(),
+        seller=settings.seller,
+        minimum_open=settings.dunning_minimum_open,
+    )
+
+
+def dunning_ledger(settings: Settings, dynamodb: Any | None = None) -> OverdueLedger:
+    """The customer accounts dunning reads and posts to, with their index of overdue items."""
+    raise LookupError(
+        "the DynamoDB ledger has no overdue index yet (OverdueLedger.overdue_customers): "
+        "dunning will not read every account instead"
+    )
+
+
+def dunning_service(settings: Settings, *, ledger: OverdueLedger | None = None) -> DunningService:
+    from shared.dunning.service import DunningService, DunningSetup
+    from shared.storage.dunning import (
+        DynamoCustomerDirectory,
+        DynamoDunningRuns,
+        DynamoDunningStore,
+        DynamoNotices,
+        EventBridgeProvisioning,
+    )
+
+    if not settings.provisioning_bus:
+        raise ValueError("BILLING_PROVISIONING_BUS is not set: the bus suspensions go to")
+    dynamodb = client("dynamodb")
+    return DunningService(
+        ledger=ledger or dunning_ledger(settings, dynamodb),
+        store=DynamoDunningStore(dynamodb, settings.dunning_table, settings.shard_count),
+        customers=DynamoCustomerDirectory(dynamodb, settings.contracts_table),
+        ranges=DynamoNumberRanges(dynamodb, settings.control_table),
+        notices=DynamoNotices(dynamodb, settings.documents_table),
+        archive=document_archive(settings),
+        events=EventBridgeProvisioning(client("events"), settings.provisioning_bus),
+        policy=dunning_policy(settings),
+        setup=DunningSetup(
+            shard_count=settings.shard_count,
+            notice_prefix=settings.dunning_prefix,
+            retention_years=settings.dunning_retention_years,
+        ),
+        deliveries=delivery_queue(settings),
+        runs=DynamoDunningRuns(dynamodb, settings.control_table),
+    )
+
+
+def dunning_cases(settings: Settings, *, ledger: Ledger, dynamodb: Any | None = None) -> CaseSteps:
+    """What the statement import needs of dunning: settling a customer's case once it is paid."""
+    from shared.dunning.service import CaseSteps, DunningSetup
+    from shared.storage.dunning import DynamoDunningStore, DynamoNotices, EventBridgeProvisioning
+
+    if not settings.provisioning_bus:
+        raise ValueError("BILLING_PROVISIONING_BUS is not set: the bus reactivations go to")
+    dynamodb = dynamodb or client("dynamodb")
+    return CaseSteps(
+        ledger=ledger,
+        store=DynamoDunningStore(dynamodb, settings.dunning_table, settings.shard_count),
+        notices=DynamoNotices(dynamodb, settings.documents_table),
+        archive=document_archive(settings),
+        events=EventBridgeProvisioning(client("events"), settings.provisioning_bus),
+        setup=DunningSetup(
+            shard_count=settings.shard_count,
+            notice_prefix=settings.dunning_prefix,
+            retention_years=settings.dunning_retention_years,
+        ),
+    )
+
+
+def dunning_run_service(settings: Settings) -> DunningRunService:
+    from shared.dunning.levels import load_levels
+    from shared.dunning.runner import DunningRunService
+    from shared.storage.dunning import DynamoDunningRuns, DynamoDunningStore, S3LineFiles
+
+    dynamodb = client("dynamodb")
+    s3 = client("s3")
+    levels = load_levels(settings.dunning_levels_file)
+    return DunningRunService(
+        runs=DynamoDunningRuns(dynamodb, settings.control_table),
+        work=S3WorkStore(s3, settings.work_bucket),
+        files=S3LineFiles(s3, settings.work_bucket),
+        store=DynamoDunningStore(dynamodb, settings.dunning_table, settings.shard_count),
+        shard_count=settings.shard_count,
+        level_keys=tuple(level.key for level in levels.levels),
+        printer=print_batches(settings, dynamodb=dynamodb, s3=s3),
+    )
+
+
+def dunning_starter(settings: Settings) -> DunningStarter:
+    from shared.dunning.starter import DunningStarter
+    from shared.storage.stepfunctions import StepFunctionsExecutions
+
+    if settings.dunning_run_state_machine is None:
+        raise ValueError("BILLING_DUNNING_RUN_STATE_MACHINE is not set")
+    return DunningStarter(
+        StepFunctionsExecutions(client("stepfunctions"), settings.dunning_run_state_machine)
+    )
+
+
 def ledger(settings: Settings, dynamodb: Any | None = None) -> DynamoLedger:
     from shared.storage.ledger import DynamoLedger
 
@@ -210,14 +321,16 @@ def payment_import(settings: Settings, dynamodb: Any | None = None) -> PaymentIm
 
     dynamodb = dynamodb or client("dynamodb")
     control = settings.control_table
+    accounts = ledger(settings, dynamodb)
     return PaymentImport(
-        ledger=ledger(settings, dynamodb),
+        ledger=accounts,
         decisions=payment_decisions(settings, dynamodb),
         owners=DynamoInvoiceOwners(dynamodb, control),
         batches=DynamoCollectionBatches(dynamodb, control),
         mandates=DynamoMandates(dynamodb, settings.contracts_table, settings.shard_count),
         lock=DynamoImportLock(dynamodb, control),
         policy=match_policy(settings),
+        settlement=dunning_cases(settings, ledger=accounts, dynamodb=dynamodb),
     )
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.archive import DOCUMENT_TYPES
 
 # shared.archive.DOCUMENT_TYPES, as a type (a unit test keeps the two equal).
-DocumentType = Literal["invoice", "cancellation", "dunning_letter", "order"]
+DocumentType = Literal["invoice", "cancellation", "dunning", "order"]
 
 NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$"
 CUSTOMER_PATTERN = r"^C[0-9]{7,12}$"

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -54,6 +55,7 @@ class BillingFunction(Construct):
         tables: Mapping[str, dynamodb.ITable],
         buckets: Mapping[str, s3.IBucket],
         queues: Mapping[str, sqs.IQueue] | None = None,
+        buses: Mapping[str, events.IEventBus] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.spec = function_spec
@@ -72,6 +74,7 @@ class BillingFunction(Construct):
         self._grant_buckets(buckets)
         self._grant_items(tables)
         self._grant_queues(queues or {})
+        self._grant_events(buses or {})
 
     def _function(self, runtime: FunctionRuntime) -> lambda_.Function:
         function_spec = self.spec
@@ -155,6 +158,14 @@ class BillingFunction(Construct):
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(
                     actions=list(QUEUE_SEND_ACTIONS), resources=[queues[queue_id].queue_arn]
+                )
+            )
+
+    def _grant_events(self, buses: Mapping[str, events.IEventBus]) -> None:
+        for bus_id in sorted(self.spec.puts_events):
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["events:PutEvents"], resources=[buses[bus_id].event_bus_arn]
                 )
             )
 

@@ -1,4 +1,6 @@
-"""The invoice run: its three functions and the Distributed Map state machine that drives them."""
+"""A run: its three functions and the Distributed Map state machine that drives them.
+
+The invoice run and the dunning run are built alike, each from its StateMachineSpec."""
 
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ FunctionFactory = Callable[[Construct, spec.FunctionSpec], BillingFunction]
 
 
 class InvoiceRun(Construct):
-    """Execution logs carry every event but no execution data: inputs and outputs hold customer
+    """A run's state machine (the invoice run unless ``machine`` names another).
+
+    Execution logs carry every event but no execution data: inputs and outputs hold customer
     data, and the functions log what an operator needs. Children of the Distributed Map are
     Standard executions of this same state machine, so its role may start, describe and stop them.
     """
@@ -34,16 +38,19 @@ class InvoiceRun(Construct):
         *,
         new_function: FunctionFactory,
         work_bucket: s3.IBucket,
+        machine: spec.StateMachineSpec = spec.INVOICE_RUN,
+        worker: spec.FunctionSpec = spec.INVOICE_WORKER,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.machine = machine
         self.functions = {
             function_spec.id: new_function(self, function_spec)
-            for function_spec in invoice_run_functions()
+            for function_spec in run_functions(machine)
         }
         self.log_group = logs.LogGroup(
             self,
             "ExecutionLogs",
-            log_group_name=vended_log_group_name(Stack.of(self).stack_name),
+            log_group_name=vended_log_group_name(Stack.of(self).stack_name, machine.id),
             retention=LOG_RETENTION,
             removal_policy=RemovalPolicy.DESTROY,
         )
@@ -52,10 +59,10 @@ class InvoiceRun(Construct):
         self._grant_invoke()
         self._grant_manifests(work_bucket)
         self._grant_child_executions()
-        self.dead_letters = self._worker_dead_letters()
+        self.dead_letters = self._worker_dead_letters(worker)
 
     def _state_machine(self) -> sfn.StateMachine:
-        run = spec.INVOICE_RUN
+        run = self.machine
         state_machine = sfn.StateMachine(
             self,
             "StateMachine",
@@ -128,7 +135,7 @@ class InvoiceRun(Construct):
             "the Distributed Map watches and stops its child executions, whose names it makes up",
         )
 
-    def _worker_dead_letters(self) -> sqs.Queue:
+    def _worker_dead_letters(self, worker_spec: spec.FunctionSpec) -> sqs.Queue:
         """Step Functions calls the worker synchronously, so this queue only catches invocations
         an operator makes asynchronously (re-billing one shard by hand) after their retries."""
         queue = sqs.Queue(
@@ -143,7 +150,7 @@ class InvoiceRun(Construct):
             "AwsSolutions-SQS3",
             "this queue is itself the dead-letter destination of the worker's async invocations",
         )
-        worker = self.functions[spec.INVOICE_WORKER.id].function
+        worker = self.functions[worker_spec.id].function
         worker.configure_async_invoke(on_failure=destinations.SqsDestination(queue))
         return queue
 
@@ -154,13 +161,13 @@ def definition_body(state_machine: spec.StateMachineSpec) -> sfn.DefinitionBody:
     return sfn.DefinitionBody.from_string(state_machine.definition_file.read_text(encoding="utf-8"))
 
 
-def vended_log_group_name(stack_name: str) -> str:
+def vended_log_group_name(stack_name: str, machine_id: str = spec.INVOICE_RUN.id) -> str:
     """Under /aws/vendedlogs/, one CloudWatch Logs resource policy covers every log group that
     Step Functions writes to, so its size limit is never reached."""
-    return "/aws/vendedlogs/states/" + stack_name + "-" + spec.INVOICE_RUN.id
+    return "/aws/vendedlogs/states/" + stack_name + "-" + machine_id
 
 
-def invoice_run_functions() -> list[spec.FunctionSpec]:
+def run_functions(machine: spec.StateMachineSpec) -> list[spec.FunctionSpec]:
     """The functions that the state machine's placeholders name, in spec order."""
-    wanted = set(spec.INVOICE_RUN.function_substitutions.values())
+    wanted = set(machine.function_substitutions.values())
     return [function_spec for function_spec in spec.FUNCTIONS if function_spec.id in wanted]

@@ -82,7 +82,8 @@ def _grant_starts(
 ) -> None:
     for machine_id in function_spec.starts_state_machines:
         machine = state_machines[machine_id]
-        function.function.add_environment(spec.STATE_MACHINE_ENV_VAR, machine.state_machine_arn)
+        machine_spec = next(m for m in spec.STATE_MACHINES if m.id == machine_id)
+        function.function.add_environment(machine_spec.env_var, machine.state_machine_arn)
         function.role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["states:StartExecution", "states:ListExecutions"],

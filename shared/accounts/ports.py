@@ -24,6 +24,21 @@ class Ledger(Protocol):
         ...
 
 
+class OverdueLedger(Ledger, Protocol):
+    """A ledger that names the customers whose items are overdue, as dunning needs them."""
+
+    def overdue_customers(self, shard: int, due_before: date) -> Iterator[str]:
+        """Each customer of the shard (``shard_of(customer_id, BILLING_SHARD_COUNT)``) with an
+        item still open whose due date is before ``due_before``, once, in id order.
+
+        Dunning asks this once per shard and day, so it must not read every account: a sparse
+        index of the open items that have a due date (a record or attribute kept while the item
+        is open and removed once it is settled), keyed by shard and due date, answers it with one
+        query per shard.
+        """
+        ...
+
+
 class BulkLedger(Ledger, Protocol):
     """A ledger that reads many accounts at once, as the statement import needs them."""
 

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Channel = Literal["email", "post"]
+# What is delivered: an invoice (or its correction) of an invoice run, or a dunning notice.
+DeliveredDocument = Literal["invoice", "dunning"]
 # sending: an attempt holds the invoice; sent and printed are final; failed may be tried again.
 DeliveryStatus = Literal["sending", "sent", "failed", "printed"]
 FINAL_STATUSES: frozenset[str] = frozenset({"sent", "printed"})
@@ -27,6 +29,7 @@ class DeliveryRequest(BaseModel):
     attach_pdf: bool = False
     # The XRechnung beside the PDF, for customers who take the XML alone: it is the invoice.
     attach_xml: bool = False
+    document: DeliveredDocument = "invoice"
 
 
 class DeliveryRecord(BaseModel):

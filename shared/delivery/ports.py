@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from typing import Protocol
 
 from shared.delivery.model import DeliveryRecord, DeliveryRequest, PrintBatch
+from shared.dunning.model import Notice
 from shared.invoicing.model import Invoice
 from shared.invoicing.run import PostDocument
 
@@ -46,6 +47,10 @@ class DeliveryLog(Protocol):
 
 class IssuedInvoices(Protocol):
     def invoice(self, customer_id: str, issue_date: date, number: str) -> Invoice | None: ...
+
+
+class IssuedNotices(Protocol):
+    def notice(self, customer_id: str, issue_date: date, number: str) -> Notice | None: ...
 
 
 class PdfSource(Protocol):

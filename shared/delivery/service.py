@@ -17,7 +17,15 @@ from typing import Literal
 from shared.delivery import rules
 from shared.delivery.mail import Letterhead, compose
 from shared.delivery.model import DeliveryRecord, DeliveryRequest
-from shared.delivery.ports import DeliveryLog, IssuedInvoices, Mailer, MailRejectedError, PdfSource
+from shared.delivery.ports import (
+    DeliveryLog,
+    IssuedInvoices,
+    IssuedNotices,
+    Mailer,
+    MailRejectedError,
+    PdfSource,
+)
+from shared.dunning.mail import compose_notice
 from shared.invoicing.documents import xml_key
 from shared.invoicing.model import Invoice
 
@@ -44,6 +52,7 @@ class DeliveryService:
         archive: PdfSource,
         letterhead: Letterhead,
         clock: Callable[[], datetime] = utc_now,
+        notices: IssuedNotices | None = None,
     ) -> None:
         self._mailer = mailer
         self._log = log
@@ -51,6 +60,7 @@ class DeliveryService:
         self._archive = archive
         self._letterhead = letterhead
         self._clock = clock
+        self._notices = notices
 
     def deliver(self, request: DeliveryRequest) -> Outcome:
         """Send the invoice unless it was sent or another attempt holds it.
@@ -81,6 +91,8 @@ class DeliveryService:
             raise DeliveryRetryError(str(error)) from error
 
     def _send(self, request: DeliveryRequest, claim: DeliveryRecord) -> Outcome:
+        if request.document == "dunning":
+            return self._send_notice(request, claim)
         invoice = self._invoice(request)
         pdf = self._archive.read(request.pdf_key) if request.attach_pdf else None
         xml = self._archive.read(xml_key(request.pdf_key)) if request.attach_xml else None
@@ -105,6 +117,36 @@ class DeliveryService:
                 "customer_id": request.customer_id,
                 "message_id": message_id,
                 "attached_pdf": pdf is not None,
+            },
+        )
+        return "sent"
+
+    def _send_notice(self, request: DeliveryRequest, claim: DeliveryRecord) -> Outcome:
+        """A dunning notice: its own short text, always with the letter attached."""
+        found = (
+            self._notices.notice(request.customer_id, request.issue_date, request.number)
+            if self._notices is not None
+            else None
+        )
+        if found is None:
+            raise MailRejectedError(f"no issued dunning notice {request.number}", permanent=True)
+        pdf = self._archive.read(request.pdf_key)
+        message = compose_notice(found, self._letterhead, pdf=pdf, now=claim.updated_at)
+        message_id = self._mailer.send(message)
+        done = rules.sent(
+            claim,
+            recipient=found.recipient.email,
+            message_id=message_id,
+            attached=True,
+            now=self._clock(),
+        )
+        self._log.put(done, replacing=claim)
+        logger.info(
+            "dunning notice e-mailed",
+            extra={
+                "notice_number": request.number,
+                "customer_id": request.customer_id,
+                "message_id": message_id,
             },
         )
         return "sent"

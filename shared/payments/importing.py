@@ -18,8 +18,9 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -90,12 +91,24 @@ class ImportReport(BaseModel):
     seconds: dict[str, float] = {}
 
 
+class Settlement(Protocol):
+    """Dunning's hook: a customer whose claim is now paid in full stops being dunned and is
+    reactivated at once (``DunningService.settle``)."""
+
+    def settle(self, customer_id: str, *, on: date) -> str: ...
+
+
 @dataclass
 class _Tally:
     report: ImportReport
     clock: dict[str, float] = field(
         default_factory=lambda: {"read": 0.0, "match": 0.0, "post": 0.0}
     )
+    # Customers this import booked money to.
+    credited: set[str] = field(default_factory=set)
+
+    def credit(self, postings: Iterable[Posting]) -> None:
+        self.credited |= {posting.customer_id for posting in postings if posting.amount < 0}
 
     def count(self, decisions: Sequence[Decision]) -> None:
         report = self.report
@@ -144,6 +157,7 @@ class PaymentImport:
     policy: MatchPolicy
     chunk: int = CHUNK
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    settlement: Settlement | None = None
 
     def run(
         self, source: StatementFile, *, progress: Callable[[int], None] | None = None
@@ -160,12 +174,27 @@ class PaymentImport:
                 self._statement(statement, _Work(tally, loaded), holder, progress)
         finally:
             self.lock.release(holder)
+        self._settle(tally.credited)
         tally.report.seconds = {step: round(s, 3) for step, s in tally.clock.items()}
         logger.info(
             "statement imported",
             extra={"digest": source.digest, "entries": tally.report.entries},
         )
         return tally.report
+
+    def _settle(self, credited: set[str]) -> None:
+        """Tell dunning of every customer money was booked to, as of today; a failure here
+        loses nothing, the next dunning run settles what this missed."""
+        if self.settlement is None:
+            return
+        today = self.now().date()
+        for customer_id in sorted(credited):
+            try:
+                self.settlement.settle(customer_id, on=today)
+            except Exception:
+                logger.exception(
+                    "dunning not told of a payment", extra={"customer_id": customer_id}
+                )
 
     def _statement(
         self,
@@ -271,7 +300,9 @@ class PaymentImport:
         if not decisions:
             return
         started = time.perf_counter()
-        tally.report.postings += self.ledger.post([p for d in decisions for p in d.postings])
+        postings = [p for d in decisions for p in d.postings]
+        tally.report.postings += self.ledger.post(postings)
+        tally.credit(postings)
         for decision in decisions:
             for revocation in decision.revocations:
                 self.mandates.revoke(

@@ -87,10 +87,17 @@ def function_ids_by_logical_id(synthesized: Synthesized) -> dict[str, str]:
     }
 
 
-def resolve_definition(synthesized: Synthesized) -> str:
+def state_machine_resource(
+    synthesized: Synthesized, machine: spec.StateMachineSpec
+) -> dict[str, Any]:
+    logical_id = synthesized.output_ref(machine.id + "StateMachineArn")
+    resource: dict[str, Any] = synthesized.template["Resources"][logical_id]
+    return resource
+
+
+def resolve_definition(synthesized: Synthesized, machine: spec.StateMachineSpec) -> str:
     """The definition string with each substitution replaced by a fake ARN of its function."""
-    (state_machine,) = synthesized.resources("AWS::StepFunctions::StateMachine").values()
-    properties = state_machine["Properties"]
+    properties = state_machine_resource(synthesized, machine)["Properties"]
     function_ids = function_ids_by_logical_id(synthesized)
     text = properties["DefinitionString"]
     assert isinstance(text, str), "the definition must be a plain string, not a token"
@@ -101,24 +108,40 @@ def resolve_definition(synthesized: Synthesized) -> str:
     return text
 
 
-def test_state_machine_definition_matches_spec(synthesized: Synthesized) -> None:
+def test_every_state_machine_comes_from_spec(synthesized: Synthesized) -> None:
+    deployed = synthesized.resources("AWS::StepFunctions::StateMachine")
+
+    assert len(deployed) == len(spec.STATE_MACHINES)
+    assert {synthesized.output_ref(m.id + "StateMachineArn") for m in spec.STATE_MACHINES} == set(
+        deployed
+    )
+
+
+@pytest.mark.parametrize("machine", spec.STATE_MACHINES, ids=lambda machine: machine.id)
+def test_state_machine_definition_matches_spec(
+    synthesized: Synthesized, machine: spec.StateMachineSpec
+) -> None:
     arns = {function.id: FAKE_ARN.format(function.id) for function in spec.FUNCTIONS}
 
-    resolved = resolve_definition(synthesized)
+    resolved = resolve_definition(synthesized, machine)
 
     assert not re.search(r"\$\{[^}]*\}", resolved), "a placeholder was left unsubstituted"
-    assert json.loads(resolved) == json.loads(spec.INVOICE_RUN.definition(arns))
+    assert json.loads(resolved) == json.loads(machine.definition(arns))
 
 
-def test_state_machine_substitutes_exactly_the_spec_placeholders(synthesized: Synthesized) -> None:
-    (state_machine,) = synthesized.resources("AWS::StepFunctions::StateMachine").values()
+@pytest.mark.parametrize("machine", spec.STATE_MACHINES, ids=lambda machine: machine.id)
+def test_state_machine_substitutes_exactly_the_spec_placeholders(
+    synthesized: Synthesized, machine: spec.StateMachineSpec
+) -> None:
     function_ids = function_ids_by_logical_id(synthesized)
-    substitutions = state_machine["Properties"]["DefinitionSubstitutions"]
+    substitutions = state_machine_resource(synthesized, machine)["Properties"][
+        "DefinitionSubstitutions"
+    ]
 
     assert {
         placeholder: function_ids[value["Fn::GetAtt"][0]]
         for placeholder, value in substitutions.items()
-    } == spec.INVOICE_RUN.function_substitutions
+    } == machine.function_substitutions
 
 
 def test_every_spec_function_is_deployed_as_specified(synthesized: Synthesized) -> None:
@@ -141,17 +164,23 @@ def test_functions_get_the_spec_environment(synthesized: Synthesized) -> None:
         bucket_names={bucket.id: bucket.id for bucket in spec.BUCKETS},
         settings=spec.default_settings(),
         queue_urls={queue.id: queue.id for queue in spec.QUEUES},
+        bus_names={bus.id: bus.id for bus in spec.EVENT_BUSES},
     )
     components = {function.handler: function.component for function in spec.FUNCTIONS}
-    starters = {function.handler for function in spec.FUNCTIONS if function.starts_state_machines}
+    machine_env = {machine.id: machine.env_var for machine in spec.STATE_MACHINES}
+    starters = {
+        function.handler: {machine_env[m] for m in function.starts_state_machines}
+        for function in spec.FUNCTIONS
+    }
     resources = {table.env_var: table.id + "TableName" for table in spec.TABLES}
     resources |= {bucket.env_var: bucket.id + "BucketName" for bucket in spec.BUCKETS}
     resources |= {queue.env_var: queue.id + "QueueUrl" for queue in spec.QUEUES if queue.env_var}
+    resources |= {bus.env_var: bus.id + "BusName" for bus in spec.EVENT_BUSES}
 
     for resource in synthesized.billing_functions().values():
         properties = resource["Properties"]
         variables = properties["Environment"]["Variables"]
-        starts = {spec.STATE_MACHINE_ENV_VAR} if properties["Handler"] in starters else set()
+        starts = starters[properties["Handler"]]
         assert set(variables) == set(expected) | {"POWERTOOLS_SERVICE_NAME"} | starts
         assert variables["POWERTOOLS_SERVICE_NAME"] == components[properties["Handler"]]
         for env_var, output_id in resources.items():
@@ -225,7 +254,7 @@ def test_reserved_concurrency_matches_spec(synthesized: Synthesized) -> None:
 def test_the_schedules_match_spec(synthesized: Synthesized) -> None:
     deployed = list(synthesized.resources("AWS::Scheduler::Schedule").values())
     functions = synthesized.billing_functions()
-    handlers = {fn.id: fn.handler for fn in spec.FUNCTIONS}
+    handlers = {function.id: function.handler for function in spec.FUNCTIONS}
 
     assert len(deployed) == len(spec.SCHEDULES) == 2
     by_expression = {d["Properties"]["ScheduleExpression"]: d["Properties"] for d in deployed}
@@ -240,7 +269,7 @@ def test_the_schedules_match_spec(synthesized: Synthesized) -> None:
         }
 
 
-def test_the_schedule_function_may_start_only_the_invoice_run(synthesized: Synthesized) -> None:
+def test_each_schedule_function_may_start_only_its_run(synthesized: Synthesized) -> None:
     statements = [
         statement
         for policy in synthesized.resources("AWS::IAM::Policy").values()
@@ -249,9 +278,10 @@ def test_the_schedule_function_may_start_only_the_invoice_run(synthesized: Synth
         and "states:ListExecutions" in _listed(statement["Action"])
     ]
 
-    (state_machine_id,) = synthesized.resources("AWS::StepFunctions::StateMachine")
-    assert len(statements) == 1
-    assert statements[0]["Resource"] == {"Ref": state_machine_id}
+    machines = [synthesized.output_ref(m.id + "StateMachineArn") for m in spec.STATE_MACHINES]
+    assert sorted(str(s["Resource"]) for s in statements) == sorted(
+        str({"Ref": machine}) for machine in machines
+    )
 
 
 def _listed(actions: str | list[str]) -> list[str]:

@@ -141,9 +141,12 @@ def test_bundling_is_skipped_when_the_context_says_so(synthesized: Synthesized) 
     assert synthesized.bundling_calls == 0
 
 
-def test_state_machine_is_standard_logged_and_traced(synthesized: Synthesized) -> None:
-    (state_machine,) = synthesized.resources("AWS::StepFunctions::StateMachine").values()
-    properties = state_machine["Properties"]
+@pytest.mark.parametrize("machine", spec.STATE_MACHINES, ids=lambda machine: machine.id)
+def test_state_machine_is_standard_logged_and_traced(
+    synthesized: Synthesized, machine: spec.StateMachineSpec
+) -> None:
+    state_machine_id = synthesized.output_ref(machine.id + "StateMachineArn")
+    properties = synthesized.template["Resources"][state_machine_id]["Properties"]
     logging = properties["LoggingConfiguration"]
     log_group = logging["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"]
 
@@ -154,16 +157,16 @@ def test_state_machine_is_standard_logged_and_traced(synthesized: Synthesized) -
     assert log_group[0] in synthesized.resources("AWS::Logs::LogGroup")
 
 
+@pytest.mark.parametrize("machine", spec.STATE_MACHINES, ids=lambda machine: machine.id)
 def test_state_machine_role_invokes_its_functions_and_runs_its_children(
-    synthesized: Synthesized,
+    synthesized: Synthesized, machine: spec.StateMachineSpec
 ) -> None:
-    ((state_machine_id, state_machine),) = synthesized.resources(
-        "AWS::StepFunctions::StateMachine"
-    ).items()
+    state_machine_id = synthesized.output_ref(machine.id + "StateMachineArn")
+    state_machine = synthesized.template["Resources"][state_machine_id]
     role = state_machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
     granted = statements(synthesized, role)
     by_action = {action: statement for statement in granted for action in actions_of(statement)}
-    run_functions = set(spec.INVOICE_RUN.function_substitutions.values())
+    run_functions = set(machine.function_substitutions.values())
     function_ids = {
         function_logical_id(synthesized, function.handler)
         for function in spec.FUNCTIONS
@@ -194,6 +197,26 @@ def test_archive_api_only_reads(synthesized: Synthesized) -> None:
     assert {"s3:GetObject", "dynamodb:Query"} <= actions
 
 
+def test_only_dunning_and_the_import_put_events_and_only_on_the_provisioning_bus(
+    synthesized: Synthesized,
+) -> None:
+    bus_id = synthesized.output_ref(spec.PROVISIONING_BUS.id + "BusName")
+    putting = {
+        role: statement
+        for role_id in synthesized.resources("AWS::IAM::Role")
+        for statement in statements(synthesized, role_id)
+        if "events:PutEvents" in actions_of(statement)
+        for role in [role_id]
+    }
+
+    assert set(putting) == {
+        role_of_function(synthesized, spec.DUNNING_WORKER.handler),
+        role_of_function(synthesized, spec.PAYMENT_IMPORT.handler),
+    }
+    for statement in putting.values():
+        assert statement["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]}
+
+
 def test_no_policy_uses_action_wildcards(synthesized: Synthesized) -> None:
     """But the CDK's own BucketDeployment provider's (see test_portal_template)."""
     for logical_id, policy in synthesized.resources("AWS::IAM::Policy").items():
@@ -220,8 +243,16 @@ def test_alarms_watch_the_run_and_every_function(synthesized: Synthesized) -> No
         assert "KmsMasterKeyId" in topic["Properties"]
 
 
-def test_failed_async_worker_invocations_reach_an_encrypted_queue(synthesized: Synthesized) -> None:
-    (config,) = synthesized.resources("AWS::Lambda::EventInvokeConfig").values()
+@pytest.mark.parametrize("worker", [spec.INVOICE_WORKER, spec.DUNNING_WORKER], ids=lambda w: w.id)
+def test_failed_async_worker_invocations_reach_an_encrypted_queue(
+    synthesized: Synthesized, worker: spec.FunctionSpec
+) -> None:
+    worker_id = function_logical_id(synthesized, worker.handler)
+    (config,) = [
+        config
+        for config in synthesized.resources("AWS::Lambda::EventInvokeConfig").values()
+        if config["Properties"]["FunctionName"] == {"Ref": worker_id}
+    ]
     properties = config["Properties"]
     queue_id = properties["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
     queue = synthesized.template["Resources"][queue_id]["Properties"]
@@ -234,9 +265,6 @@ def test_failed_async_worker_invocations_reach_an_encrypted_queue(synthesized: S
         and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     ]
 
-    assert properties["FunctionName"] == {
-        "Ref": function_logical_id(synthesized, spec.INVOICE_WORKER.handler)
-    }
     assert queue["SqsManagedSseEnabled"] is True
     assert ssl_only
 
@@ -305,5 +333,7 @@ def test_outputs_name_what_the_cli_needs(synthesized: Synthesized) -> None:
 
     assert {table.env_var for table in spec.TABLES} <= described
     assert {bucket.env_var for bucket in spec.BUCKETS} <= described
-    assert spec.STATE_MACHINE_ENV_VAR in described
+    assert {machine.env_var for machine in spec.STATE_MACHINES} <= described
+    assert {bus.env_var for bus in spec.EVENT_BUSES} <= described
+    assert "BILLING_SHARD_COUNT" in described
     assert "ArchiveApiUrl" in outputs

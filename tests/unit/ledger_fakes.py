@@ -6,11 +6,13 @@ from collections.abc import Collection, Iterator, Sequence
 from datetime import date
 
 from shared.accounts.model import Account, Posting, account_of
+from shared.customers import shard_of
 
 
 class MemoryLedger:
-    def __init__(self) -> None:
+    def __init__(self, shard_count: int = 1) -> None:
         self.postings: dict[str, Posting] = {}
+        self.shard_count = shard_count
         self._by_customer: dict[str, list[Posting]] = {}
 
     def post(self, postings: Sequence[Posting]) -> int:
@@ -31,3 +33,11 @@ class MemoryLedger:
     def postings_between(self, first: date, last: date) -> Iterator[Posting]:
         booked = (p for p in self.postings.values() if first <= p.booked_on <= last)
         yield from sorted(booked, key=lambda p: (p.booked_on, p.posting_id))
+
+    def overdue_customers(self, shard: int, due_before: date) -> Iterator[str]:
+        customers = {p.customer_id for p in self.postings.values()}
+        mine = (c for c in customers if shard_of(c, self.shard_count) == shard)
+        for customer_id in sorted(mine):
+            items = self.account(customer_id).open_items()
+            if any(item.due_on is not None and item.due_on < due_before for item in items):
+                yield customer_id

@@ -62,7 +62,12 @@ class _Shared:
 
 
 def write_pdf(
-    pages: Sequence[Canvas], info: DocumentInfo, xmp: bytes, attachment: EmbeddedXml | None
+    pages: Sequence[Canvas],
+    info: DocumentInfo,
+    xmp: bytes,
+    attachment: EmbeddedXml | None,
+    *,
+    language: str = "de-DE",
 ) -> bytes:
     """The whole file: the shared objects, then the document's own, then the xref table."""
     shared = shared_objects()
@@ -77,7 +82,7 @@ def write_pdf(
         objects.put(number, _font_program(font, shown))
     metadata = objects.add(_stream(b"/Type /Metadata /Subtype /XML", xmp))
     attached = (attachment.filename, _add_attachment(objects, attachment)) if attachment else None
-    objects.put(catalog, _catalog(page_tree, metadata, shared.output_intent, attached))
+    objects.put(catalog, _catalog(page_tree, metadata, shared.output_intent, attached, language))
     info_object = objects.add(_info(info).encode("ascii"))
     return objects.finish(catalog, info_object, info.file_id)
 
@@ -177,11 +182,15 @@ def _add_attachment(objects: _Objects, attachment: EmbeddedXml) -> int:
 
 
 def _catalog(
-    pages: int, metadata: int, output_intent: int, attached: tuple[str, int] | None
+    pages: int,
+    metadata: int,
+    output_intent: int,
+    attached: tuple[str, int] | None,
+    language: str = "de-DE",
 ) -> bytes:
     entries = [
         f"/Type /Catalog /Pages {pages} 0 R /Metadata {metadata} 0 R",
-        f"/OutputIntents [{output_intent} 0 R] /Lang (de-DE)",
+        f"/OutputIntents [{output_intent} 0 R] /Lang {text_string(language)}",
         "/ViewerPreferences << /DisplayDocTitle true >>",
     ]
     if attached is not None:

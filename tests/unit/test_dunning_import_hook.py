@@ -1,0 +1,138 @@
+"""The statement import tells dunning of every customer it booked money to: a claim paid in
+full ends dunning and reactivates a suspended customer at once."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from shared.accounts.model import Posting
+from shared.payments.importing import PaymentImport
+from tests.unit.dunning_fakes import World
+from tests.unit.payment_fakes import (
+    POLICY,
+    MemoryBatches,
+    MemoryDecisions,
+    MemoryLock,
+    MemoryMandates,
+    MemoryOwners,
+    statement_file,
+    transaction,
+)
+from tests.unit.test_dunning_scenarios import STEP_DAYS, unpaid
+
+PAID_ON = date(2026, 3, 6)
+
+
+class Recorded:
+    def __init__(self, *, fails: bool = False) -> None:
+        self.told: list[tuple[str, date]] = []
+        self.fails = fails
+
+    def settle(self, customer_id: str, *, on: date) -> str:
+        self.told.append((customer_id, on))
+        if self.fails:
+            raise RuntimeError("dunning table throttled")
+        return "open"
+
+
+def importer(world: World, settlement: object) -> PaymentImport:
+    return PaymentImport(
+        ledger=world.ledger,
+        decisions=MemoryDecisions(),
+        owners=MemoryOwners(world.ledger.postings),
+        batches=MemoryBatches(),
+        mandates=MemoryMandates(),
+        lock=MemoryLock(),
+        policy=POLICY,
+        now=lambda: datetime(2026, 3, 6, 9, tzinfo=UTC),
+        settlement=settlement,  # type: ignore[arg-type]
+    )
+
+
+def suspended() -> World:
+    world = World()
+    unpaid(world)
+    world.run_days(STEP_DAYS["reminder"], STEP_DAYS["suspension"])
+    return world
+
+
+def test_paying_the_whole_claim_by_transfer_reactivates_at_once() -> None:
+    world = suspended()
+    owed = world.ledger.account("C0000001").balance
+    paid = transaction(str(owed), transaction_id="TX-PAID0001", remittance="Kd C0000001 danke")
+
+    report = importer(world, world.service).run(statement_file(paid))
+
+    assert owed == Decimal("132.32")
+    assert report.by_rule == {"customer_amount": 1}
+    assert world.events.of("C0000001") == ["CustomerSuspended", "CustomerReactivated"]
+    assert world.events.sent[-1].occurred_on == PAID_ON
+    assert world.store.case(world.directory.records["C0000001"].customer_id) is None
+
+
+def test_money_booked_to_no_item_that_covers_the_claim_settles_it_too() -> None:
+    world = suspended()
+    world.ledger.post(
+        [
+            Posting(
+                posting_id="statement:TX-PAID0002:credit",
+                customer_id="C0000001",
+                booked_on=PAID_ON,
+                kind="payment",
+                amount=Decimal("-150.00"),
+                item=None,
+                source="statement:TX-PAID0002",
+            )
+        ]
+    )
+
+    outcome = world.service.settle("C0000001", on=PAID_ON)
+
+    assert world.ledger.account("C0000001").open_items() != ()
+    assert outcome == "reactivated"
+    assert world.events.of("C0000001") == ["CustomerSuspended", "CustomerReactivated"]
+    assert world.store.case(world.directory.records["C0000001"].customer_id) is None
+
+
+def test_credit_booked_to_no_item_is_set_against_the_next_notice() -> None:
+    world = World()
+    customer = unpaid(world)
+    world.run(STEP_DAYS["reminder"])
+    world.ledger.post(
+        [
+            Posting(
+                posting_id="statement:TX-PART0002:credit",
+                customer_id=customer.customer_id,
+                booked_on=date(2026, 1, 28),
+                kind="payment",
+                amount=Decimal("-100.00"),
+                item=None,
+                source="statement:TX-PART0002",
+            )
+        ]
+    )
+
+    world.run(STEP_DAYS["first_notice"])
+
+    notice = world.notices.issued["MA-2026-00000002"]
+    assert (notice.open_total, notice.charged, notice.credit) == (
+        Decimal("119.00"),
+        Decimal("2.72"),
+        Decimal("100.00"),
+    )
+    assert notice.total == Decimal("21.72")
+    assert "Guthaben auf Ihrem Kundenkonto -100,00 €" in " ".join(world.pdf_text(notice).split())
+
+
+def test_only_customers_credited_are_told_and_a_failing_hook_fails_no_import() -> None:
+    world = suspended()
+    hook = Recorded(fails=True)
+    paid = transaction("10.00", transaction_id="TX-PART0001", remittance="RE-2026-00000001")
+    unknown = transaction("9.99", transaction_id="TX-NONE0001", remittance="Spende")
+
+    report = importer(world, hook).run(statement_file(paid, unknown))
+
+    assert report.matched == 1
+    assert hook.told == [("C0000001", PAID_ON)]
+    assert world.events.of("C0000001") == ["CustomerSuspended"]
