@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orders-only", action="store_true", help="only the order intake")
     parser.add_argument("--payments-only", action="store_true", help="only the statement import")
     parser.add_argument("--entries", type=int, help="entries of the bench statement (100,000)")
+    parser.add_argument("--debits-only", action="store_true", help="only debit and DATEV export")
     parser.add_argument(
         "--statements-only", action="store_true", help="only reading bank statements"
     )
@@ -101,9 +102,10 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
     figures: list[Figure] = []
-    if args.payments_only or args.statements_only:
+    if args.payments_only or args.statements_only or args.debits_only:
         figures += statement_figures(scale) if args.statements_only else []
         figures += payments_figures(scale) if args.payments_only else []
+        figures += debit_figures(scale) if args.debits_only else []
         _write(figures)
         return
     if not args.orders_only:
@@ -113,6 +115,7 @@ def main(argv: list[str] | None = None) -> None:
         figures += order_figures(scale)
         figures += archive_figures(scale)
     if not args.run_only and not args.orders_only:
+        figures += debit_figures(scale)
         with console.status("rendering PDFs"):
             figures += pdf_render(scale.renders)
         with console.status("composing invoices"):
@@ -134,6 +137,14 @@ def payments_figures(scale: Scale) -> list[Figure]:
     entries = scale.statement_entries
     with console.status(f"a camt.053 of {entries:,} entries imported on the embedded AWS"):
         figures: list[Figure] = payments.payment_figures(entries)
+    return figures
+
+
+def debit_figures(scale: Scale) -> list[Figure]:
+    from bench import debits
+
+    with console.status(f"debit and DATEV export after a run of {scale.run_customers}"):
+        figures: list[Figure] = debits.debit_figures(scale.run_customers, scale.shards)
     return figures
 
 
@@ -258,6 +269,7 @@ def seed(make: Callable[[str], Any], stack: Any, hoster: Hoster) -> None:
     contracts = DynamoContracts(make("dynamodb"), stack.table_names[spec.CONTRACTS.id])
     contracts.save_customers(hoster.customers)
     contracts.save_positions(hoster.shards, hoster.positions)
+    contracts.save_mandates(hoster.shards, hoster.mandates)
 
 
 @dataclass(frozen=True)

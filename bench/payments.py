@@ -412,9 +412,9 @@ def on_embedded_aws(
 
 
 def seed(dynamodb: Any, tables: dict[str, str], plan: Plan) -> None:
+    from shared.storage.debits import DynamoCollectionBatches
     from shared.storage.dynamodb import batch_put
     from shared.storage.orders import mandate_item
-    from shared.storage.payments import DynamoCollectionBatches
 
     batch_put(dynamodb, tables["Documents"], map(document_item, plan.invoices))
     batch_put(dynamodb, tables["Control"], number_blocks(plan.invoices))

@@ -22,10 +22,12 @@ from rich.table import Table
 
 from cli.runs import Progress as RunProgress
 from cli.runs import RunDriver, RunError
+from shared.accounts.datev_export import DatevExportResult
 from shared.delivery.summary import DeliverySummary
 from shared.invoicing.run import RunReport
 from shared.invoicing.starter import StartedRun
 from shared.money import format_eur
+from shared.payments.debit_export import DebitExportResult
 
 console = Console()
 errors = Console(stderr=True)
@@ -166,3 +168,76 @@ def follow_progress(driver: RunDriver, started: StartedRun, label: str) -> RunPr
             )
 
         return driver.wait(started, show, poll_seconds=0.3)
+
+
+def debit_table(result: DebitExportResult) -> Table:
+    """What a debit export collected: the new file, or the date's files when nothing was new."""
+    title = f"direct debits for {result.collection_date} (pain.008.{result.version})"
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("figure", style="bold")
+    table.add_column("value", justify="right")
+    for summary in result.files:
+        new = result.new_file is not None and summary.file_id == result.new_file.file_id
+        rows = [
+            ("file" + (" (new)" if new else ""), summary.file_id),
+            ("key", summary.key),
+            ("items", f"{summary.items:,}"),
+            ("customers", f"{summary.customers:,}"),
+            ("total", format_eur(summary.total)),
+            ("FRST", f"{summary.frst_items:,} items, {format_eur(summary.frst_total)}"),
+            ("RCUR", f"{summary.rcur_items:,} items, {format_eur(summary.rcur_total)}"),
+        ]
+        for label, value in rows:
+            table.add_row(label, value)
+    return table
+
+
+def debit_notes(result: DebitExportResult) -> list[str]:
+    notes = [
+        "new file written" if result.new_file else "nothing new to collect: no file written",
+        f"due items already in a debit file: {result.already_claimed:,}",
+        f"customers whose mandates are all revoked: {result.customers_with_revoked_mandates:,}",
+    ]
+    if result.completed_pending:
+        notes.append(f"completed {result.completed_pending}, left half written by an export")
+    notes += [
+        f"[yellow]skipped[/] {s.customer_id} {s.item or ''}: {s.reason}" for s in result.skipped
+    ]
+    conflicts = sum(summary.conflicts for summary in result.files)
+    if conflicts:
+        notes.append(f"[red]{conflicts} items of these files were claimed by other files[/]")
+    return notes
+
+
+def datev_totals_table(result: DatevExportResult) -> Table:
+    table = Table(title=f"DATEV {result.first} .. {result.last}: totals per account")
+    table.add_column("account", justify="right")
+    table.add_column("name")
+    table.add_column("Soll", justify="right")
+    table.add_column("Haben", justify="right")
+    table.add_column("balance", justify="right")
+    for line in result.totals:
+        table.add_row(
+            str(line.account),
+            line.label,
+            format_eur(line.debit),
+            format_eur(line.credit),
+            format_eur(line.balance),
+        )
+    return table
+
+
+def reconciliation_table(result: DatevExportResult) -> Table:
+    table = Table(title="reconciliation", title_justify="left")
+    table.add_column("check")
+    table.add_column("source", justify="right")
+    table.add_column("bookings", justify="right")
+    table.add_column("")
+    for check in result.reconciliation.checks:
+        table.add_row(
+            check.name,
+            f"{check.expected}",
+            f"{check.booked}",
+            "[green]ok[/]" if check.ok else "[red]DIFFERENT[/]",
+        )
+    return table

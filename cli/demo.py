@@ -235,6 +235,11 @@ def mix_table(hoster: Hoster, period: Period) -> Table:
             sum(c.einvoice == "xrechnung-embedded" for c in customers),
             sum(c.einvoice == "xrechnung-xml" for c in customers),
         ),
+        "paying by direct debit, first / recurring collection": "{} / {}".format(
+            sum(m.sequence == "FRST" for m in hoster.mandates),
+            sum(m.sequence == "RCUR" for m in hoster.mandates),
+        ),
+        "paying by transfer": len(customers) - len(hoster.mandates),
         "positions starting in the month": sum(
             period.start <= p.start <= period.end for p in positions
         ),
@@ -271,6 +276,7 @@ def _seed(clients: Any, stack: LocalStack, hoster: Hoster) -> None:
             ids = {customer.customer_id for customer in batch}
             contracts.save_customers(batch)
             contracts.save_positions(shards, (p for p in hoster.positions if p.customer_id in ids))
+            contracts.save_mandates(shards, (m for m in hoster.mandates if m.customer_id in ids))
             bars.advance(task, len(batch))
 
 

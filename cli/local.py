@@ -25,6 +25,8 @@ _RESOURCE_VARIABLES = {
     *(table.env_var for table in spec.TABLES),
     *(bucket.env_var for bucket in spec.BUCKETS),
     spec.STATE_MACHINE_ENV_VAR,
+    # The debit export reads every shard: it must know how many there are.
+    "BILLING_SHARD_COUNT",
 }
 
 
@@ -65,6 +67,7 @@ def _seed(stack: LocalStack, endpoint: str, customers: int, shards: int) -> None
     contracts = DynamoContracts(dynamodb, stack.table_names["Contracts"])
     contracts.save_customers(hoster.customers)
     contracts.save_positions(hoster.shards, hoster.positions)
+    contracts.save_mandates(hoster.shards, hoster.mandates)
     console.print(f"seeded {customers:,} synthetic customers (C0000001 ..)")
 
 

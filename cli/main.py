@@ -293,6 +293,106 @@ def cancel(number: str, reason: str, as_json: bool) -> None:
     console.print(f"{number} {verb} {document.number} ({document.draft.gross} EUR)")
 
 
+_DEBIT_FIELDS = {
+    "collection_date": "--collection-date",
+    "version": "--version",
+    "creditor_id": "BILLING_SELLER_CREDITOR_ID",
+}
+
+
+@cli.group()
+def debits() -> None:
+    """SEPA direct debits out: pain.008 files of what is due."""
+
+
+@debits.command("export")
+@click.option("--collection-date", required=True, help="YYYY-MM-DD, a TARGET2 business day")
+@click.option(
+    "--version",
+    "version",
+    default="001.08",
+    show_default=True,
+    type=click.Choice(["001.08", "001.02"]),
+    help="pain.008 version",
+)
+@click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
+def export_debits(collection_date: str, version: str, as_json: bool) -> None:
+    """Collect what is due by COLLECTION-DATE in one pain.008 file; again, it collects nothing
+    twice and shows the date's file."""
+    from cli.console import debit_notes, debit_table, progress_bar
+    from cli.debits import DEBIT_RESOURCES, export_debits
+    from shared.payments.debit_export import DebitExportRequest
+    from shared.payments.debit_ports import DebitBusyError
+    from shared.payments.debits import DebitFileError, DebitInputError
+
+    quiet_libraries()
+    try:
+        request = DebitExportRequest.parse(collection_date, version)
+        resources = _resources(*DEBIT_RESOURCES)
+        with progress_bar() as bars:
+            task = bars.add_task("debit export", total=None, detail="shards")
+            result = export_debits(
+                resources,
+                request,
+                lambda done, of: bars.update(task, completed=done, total=of),
+            )
+    except DebitInputError as error:
+        hint = _DEBIT_FIELDS.get(error.field, error.field)
+        raise click.BadParameter(error.reason, param_hint=hint) from error
+    except (DebitBusyError, DebitFileError) as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        print_json(result.model_dump(mode="json"))
+        return
+    console.print(debit_table(result))
+    for note in debit_notes(result):
+        console.print(note)
+
+
+@cli.group()
+def accounts() -> None:
+    """Customer accounts and the books: the DATEV export."""
+
+
+def _day(_: click.Context, parameter: click.Parameter, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from error
+
+
+@accounts.command()
+@click.option("--from", "first", required=True, callback=_day, help="first day, YYYY-MM-DD")
+@click.option("--to", "last", required=True, callback=_day, help="last day, YYYY-MM-DD")
+@click.option("--out", type=click.Path(path_type=Path), help="CSV file (default EXTF_...csv)")
+def datev(first: date, last: date, out: Path | None) -> None:
+    """Write the documents and postings of a date range as a DATEV Buchungsstapel, print the
+    totals per account and check them against documents and ledger to the cent."""
+    from cli.console import datev_totals_table, reconciliation_table
+    from cli.debits import DATEV_RESOURCES, export_datev
+    from shared.accounts.datev import DatevError
+
+    quiet_libraries()
+    try:
+        result = export_datev(_resources(*DATEV_RESOURCES), first, last)
+    except DatevError as error:
+        hint = {"to": "--to", "from": "--from"}.get(error.field, error.field)
+        raise click.BadParameter(error.reason, param_hint=hint) from error
+    target = out or Path(f"EXTF_Buchungsstapel_{first:%Y%m%d}_{last:%Y%m%d}.csv")
+    target.write_bytes(result.csv)
+    console.print(datev_totals_table(result))
+    console.print(reconciliation_table(result))
+    console.print(
+        f"{len(result.bookings):,} bookings ({result.documents:,} documents, "
+        f"{result.postings:,} postings, {result.voids:,} void numbers) in {target}"
+    )
+    if not result.reconciliation.ok:
+        errors.print("[red bold]the export does not reconcile[/]: see the checks above")
+        for number in result.missing[:10]:
+            errors.print(f"  number {number} is neither a document nor a void")
+        sys.exit(1)
+
+
 def _add_payments() -> None:
     from cli.payments import payments
 

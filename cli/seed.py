@@ -4,23 +4,26 @@ The mix exercises every rule of the invoice run: German consumers and businesses
 other EU states (their own VAT rate), EU businesses with a valid VAT id (reverse charge) and one
 without, customers outside the EU, contracts that start or end inside the billed month, upgrades,
 yearly domains on their anniversary, arrears traffic, a reduced-rate magazine, exempt pass-through
-fees, goodwill credits, customers who want paper, and a few whose data cannot be billed.
+fees, goodwill credits, customers who want paper, and a few whose data cannot be billed. Most
+customers pay by SEPA direct debit (a mandate each, some already collected before: RCUR, the
+newer ones not yet: FRST); the rest, and everyone in the United States, pay by transfer.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from stdnum import luhn
+from stdnum import iban, luhn
 from stdnum.at import uid
 from stdnum.iso7064 import mod_11_10, mod_97_10
 
 from shared.catalog import Catalog, Product, position_for, shipped_catalog
 from shared.contracts import Position
 from shared.customers import Address, Customer, CustomerKind, shard_of
+from shared.orders.model import Mandate
 from shared.periods import Period
 
 PACKAGES = ("HOST-S", "HOST-S", "HOST-M", "HOST-M", "HOST-L", "VPS-2", "DED-1")
@@ -103,10 +106,26 @@ _SEGMENTS: tuple[tuple[float, CustomerKind, tuple[str, ...], str], ...] = (
 )
 
 
+# Share of customers who pay by direct debit, and of those whose mandate was used before.
+DEBIT_SHARE = 0.75
+RECURRING_SHARE = 0.6
+# Banks (BLZ, BIC) the synthetic debtors keep their accounts at; None: IBAN only.
+_BANKS = (
+    ("37040044", "COBADEFFXXX"),
+    ("10070000", "DEUTDEBBXXX"),
+    ("20050550", "HASPDEHHXXX"),
+    ("50010517", None),
+    ("76026000", None),
+)
+# The creditor identifier of the demo's mandates: the default settings' (Bundesbank test id).
+DEMO_CREDITOR_ID = "DE98ZZZ09999999999"
+
+
 @dataclass
 class Hoster:
     customers: list[Customer]
     positions: list[Position]
+    mandates: list[Mandate] = field(default_factory=list)
 
     @property
     def shards(self) -> dict[str, int]:
@@ -122,7 +141,29 @@ def synthetic_hoster(
     period = Period(period_start.year, period_start.month)
     customers = [_customer(rng, number, shard_count) for number in range(1, count + 1)]
     positions = [p for customer in customers for p in _contracts(rng, catalog, customer, period)]
-    return Hoster(customers, positions)
+    mandates = [m for customer in customers if (m := _mandate(customer, period)) is not None]
+    return Hoster(customers, positions, mandates)
+
+
+def _mandate(customer: Customer, period: Period) -> Mandate | None:
+    """A mandate for most customers; a generator of its own leaves the other draws unchanged."""
+    rng = random.Random(f"mandate-{customer.customer_id}")
+    if customer.address.country == "US" or rng.random() >= DEBIT_SHARE:
+        return None
+    blz, bic = rng.choice(_BANKS)
+    bban = blz + f"{rng.randint(1, 9_999_999_999):010d}"
+    recurring = rng.random() < RECURRING_SHARE
+    days_before = rng.randint(60, 1500) if recurring else rng.randint(1, 40)
+    return Mandate(
+        reference=f"M{customer.customer_id[1:]}-01",
+        customer_id=customer.customer_id,
+        signed_on=period.start - timedelta(days=days_before),
+        iban=f"DE{iban.calc_check_digits('DEXX' + bban)}{bban}",
+        bic=bic,
+        account_holder=customer.name,
+        creditor_id=DEMO_CREDITOR_ID,
+        sequence="RCUR" if recurring else "FRST",
+    )
 
 
 def _customer(rng: random.Random, number: int, shard_count: int) -> Customer:

@@ -341,6 +341,21 @@ PAYMENT_IMPORT = FunctionSpec(
     writes_tables=("Documents", "Control", "Contracts"),
     writes_buckets=("Work",),
 )
+# Every business day: collect what is due by the next TARGET2 business day (one day's lead).
+DEBIT_EXPORT = FunctionSpec(
+    id="DebitExport",
+    local_name="billing-debit-export",
+    component="payments",
+    handler="functions.debit_export.handler.export",
+    memory_mb=1024,
+    timeout_seconds=900,
+    description="writes the pain.008 file of what is due by the next TARGET2 business day",
+    # Claims, batches, the lease (Control), first collections noted on mandates (Contracts).
+    writes_tables=("Control", "Contracts"),
+    # The customer accounts (the ledger beside the documents).
+    reads_tables=("Documents",),
+    writes_buckets=("Work",),
+)
 FUNCTIONS = (
     INVOICE_PREPARE,
     INVOICE_WORKER,
@@ -351,6 +366,7 @@ FUNCTIONS = (
     ORDER_INTAKE,
     ORDER_FEED,
     PAYMENT_IMPORT,
+    DEBIT_EXPORT,
 )
 
 DELIVERY_DEAD_LETTERS = QueueSpec(
@@ -477,7 +493,16 @@ MONTHLY_INVOICE_RUN = ScheduleSpec(
     function_id=INVOICE_SCHEDULE.id,
     description="starts the invoice run of the month that just ended",
 )
-SCHEDULES = (MONTHLY_INVOICE_RUN,)
+# Early on business days in Berlin, so the file is at the bank well before the cut-off.
+DAILY_DEBIT_EXPORT = ScheduleSpec(
+    id="DailyDebitExport",
+    local_name="billing-daily-debit-export",
+    expression="cron(0 6 ? * MON-FRI *)",
+    timezone="Europe/Berlin",
+    function_id=DEBIT_EXPORT.id,
+    description="collects what is due by the next TARGET2 business day",
+)
+SCHEDULES = (MONTHLY_INVOICE_RUN, DAILY_DEBIT_EXPORT)
 
 STATE_MACHINE_ENV_VAR = "BILLING_INVOICE_RUN_STATE_MACHINE"
 
@@ -616,14 +641,13 @@ def default_settings() -> dict[str, str]:
         "BILLING_SELLER_TAX_NUMBER": "43/123/45678",
         "BILLING_SELLER_CONTACT": "Buchhaltung",
         "BILLING_SELLER_PHONE": "+49 40 1234567",
-        # The Bundesbank's test creditor identifier until the seller has its own.
+        # The SEPA creditor identifier mandates are given to and debits collected under (the
+        # Bundesbank's test identifier until the seller has its own).
         "BILLING_SELLER_CREDITOR_ID": "DE98ZZZ09999999999",
         "BILLING_PAYMENT_TERM_DAYS": "14",
         # What a returned direct debit costs the customer (the bank's charge passed on), EUR.
         "BILLING_RETURN_FEE": "5.00",
-        # The SEPA creditor identifier mandates are given to (this one is the Bundesbank's test
-        # id), and the days in which a customer may withdraw an order.
-        "BILLING_SEPA_CREDITOR_ID": "DE98ZZZ09999999999",
+        # The days in which a customer may withdraw an order.
         "BILLING_WITHDRAWAL_DAYS": "14",
         # The sender of invoice e-mails: an SES identity (the CDK app takes billing:mailFrom).
         "BILLING_MAIL_FROM": "rechnung@beispiel-hosting.example",

@@ -13,6 +13,7 @@ from shared.customers import Customer
 from shared.invoicing.model import Invoice
 from shared.invoicing.numbering import NumberBlock
 from shared.invoicing.run import RateTotal
+from shared.payments.mandates import StoredMandate
 from shared.periods import Period
 
 
@@ -33,6 +34,8 @@ class BilledMarker:
 class ShardSnapshot:
     customers: list[Customer] = field(default_factory=list)
     positions: dict[str, list[Position]] = field(default_factory=dict)
+    # Each customer's SEPA mandates, revoked ones too.
+    mandates: dict[str, list[StoredMandate]] = field(default_factory=dict)
     invalid: dict[str, str] = field(default_factory=dict)
 
 

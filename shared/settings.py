@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import cache
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from stdnum.eu import at_02
+from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from shared.customers import Address
 from shared.invoicing.model import Seller
@@ -33,9 +36,7 @@ class Settings(BaseSettings):
     # Payments: the fee a returned direct debit costs the customer (EUR, 0 for none).
     return_fee: Decimal = Field(default=Decimal("5.00"), ge=0, le=100, decimal_places=2)
 
-    # Order intake: the SEPA creditor identifier mandates are taken for, the days a customer
-    # may withdraw an order, and where feed files arrive and their rejects go (work bucket).
-    sepa_creditor_id: str = Field(default="DE98ZZZ09999999999", pattern=r"^[A-Z]{2}[0-9]{2}")
+    # Order intake: the days a customer may withdraw an order.
     withdrawal_days: int = Field(default=14, ge=0, le=90)
 
     # Delivery: the queue issued invoices are announced on (unset: the run announces nothing),
@@ -60,8 +61,31 @@ class Settings(BaseSettings):
     # The contact XRechnung asks for (BR-DE-2): a department or person and a phone number.
     seller_contact: str = Field(min_length=1)
     seller_phone: str = Field(min_length=3)
-    # SEPA creditor identifier, for invoices collected by direct debit.
+    # The SEPA creditor identifier (AT-02): mandates are given to it, invoices collected by
+    # direct debit name it, debit files collect under it. Unset: no direct debits.
     seller_creditor_id: str | None = None
+
+    # DATEV export: chart of accounts, the tax advisor's consultant and client numbers, the
+    # month the fiscal year starts, accounts that differ from the chart's defaults (by name, see
+    # shared/accounts/datev.py DatevAccounts, e.g. {"bank": 1210}) and whether the advisor's
+    # import fixes the bookings at once (Festschreibung).
+    datev_chart: Literal["SKR03", "SKR04"] = "SKR03"
+    datev_consultant: int = Field(default=1001, ge=1001, le=9_999_999)
+    datev_client: int = Field(default=1, ge=1, le=99_999)
+    datev_fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    datev_accounts: dict[str, int] = Field(default_factory=dict)
+    datev_fixed: bool = False
+
+    @field_validator("seller_creditor_id")
+    @classmethod
+    def _valid_creditor_id(cls, value: str | None) -> str | None:
+        """Its ISO 7064 mod 97-10 check digits, in the compact form (python-stdnum)."""
+        if value is None or not value.strip():
+            return None
+        try:
+            return str(at_02.validate(value))
+        except StdnumValidationError as error:
+            raise ValueError(f"not a SEPA creditor identifier: {error}") from error
 
     @property
     def seller(self) -> Seller:

@@ -12,6 +12,8 @@ from shared.storage.dynamodb import DynamoContracts, DynamoDocuments, DynamoNumb
 from shared.storage.s3 import S3Archive, S3WorkStore
 
 if TYPE_CHECKING:
+    from shared.accounts.datev_export import DatevExport
+    from shared.accounts.ports import Ledger
     from shared.delivery.adapters import SqsDeliveryQueue
     from shared.delivery.print_batch import PrintBatches
     from shared.delivery.service import DeliveryService
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
     from shared.invoicing.starter import RunStarter
     from shared.orders.changes import ContractChanges
     from shared.orders.service import OrderService
+    from shared.payments.debit_export import DebitExportService
     from shared.payments.importing import ManualAssignment, PaymentImport
     from shared.payments.matching import MatchPolicy
     from shared.storage.ledger import DynamoLedger
@@ -141,10 +144,18 @@ def order_service(settings: Settings, dynamodb: Any | None = None) -> OrderServi
         contracts=DynamoOrderContracts(dynamodb, settings.contracts_table, settings.shard_count),
         policy=OrderPolicy(
             shard_count=settings.shard_count,
-            creditor_id=settings.sepa_creditor_id,
+            creditor_id=_creditor_id(settings),
             withdrawal_days=settings.withdrawal_days,
         ),
     )
+
+
+def _creditor_id(settings: Settings) -> str:
+    if settings.seller_creditor_id is None:
+        raise ValueError(
+            "BILLING_SELLER_CREDITOR_ID is not set: the SEPA creditor id mandates are given to"
+        )
+    return settings.seller_creditor_id
 
 
 def contract_changes(settings: Settings, dynamodb: Any | None = None) -> ContractChanges:
@@ -190,8 +201,8 @@ def payment_decisions(settings: Settings, dynamodb: Any | None = None) -> Dynamo
 
 def payment_import(settings: Settings, dynamodb: Any | None = None) -> PaymentImport:
     from shared.payments.importing import PaymentImport
+    from shared.storage.debits import DynamoCollectionBatches
     from shared.storage.payments import (
-        DynamoCollectionBatches,
         DynamoImportLock,
         DynamoInvoiceOwners,
         DynamoMandates,
@@ -217,3 +228,51 @@ def manual_assignment(settings: Settings, dynamodb: Any | None = None) -> Manual
     return ManualAssignment(
         ledger=ledger(settings, dynamodb), decisions=payment_decisions(settings, dynamodb)
     )
+
+
+def debit_export_service(
+    settings: Settings, ledger: Ledger, *, dynamodb: Any | None = None, s3: Any | None = None
+) -> DebitExportService:
+    """Raises DebitInputError when no creditor id is configured: nothing can be collected."""
+    from shared.payments.debit_export import DebitExportService
+    from shared.payments.debits import creditor_of
+    from shared.storage.debits import (
+        DynamoCollectionBatches,
+        DynamoDebitMandates,
+        DynamoDebitRegister,
+        S3DebitFiles,
+    )
+
+    dynamodb = dynamodb or client("dynamodb")
+    return DebitExportService(
+        mandates=DynamoDebitMandates(dynamodb, settings.contracts_table),
+        ledger=ledger,
+        register=DynamoDebitRegister(dynamodb, settings.control_table),
+        batches=DynamoCollectionBatches(dynamodb, settings.control_table),
+        files=S3DebitFiles(s3 or client("s3"), settings.work_bucket),
+        creditor=creditor_of(settings.seller),
+        shard_count=settings.shard_count,
+    )
+
+
+def datev_export(settings: Settings, ledger: Ledger, *, dynamodb: Any | None = None) -> DatevExport:
+    """Raises DatevError when the account settings do not fit the chart."""
+    from shared.accounts.datev import accounts_for
+    from shared.accounts.datev_export import DatevExport, DatevOptions
+    from shared.storage.issued import DynamoIssuedDocuments
+
+    documents = DynamoIssuedDocuments(
+        dynamodb or client("dynamodb"),
+        documents_table=settings.documents_table,
+        control_table=settings.control_table,
+        prefixes=(settings.invoice_prefix, settings.credit_note_prefix),
+    )
+    options = DatevOptions(
+        chart=settings.datev_chart,
+        consultant=settings.datev_consultant,
+        client=settings.datev_client,
+        accounts=accounts_for(settings.datev_chart, settings.datev_accounts),
+        fiscal_year_start_month=settings.datev_fiscal_year_start_month,
+        fixed=settings.datev_fixed,
+    )
+    return DatevExport(documents=documents, ledger=ledger, options=options)

@@ -30,7 +30,8 @@ the same invoice gives the same bytes. How the rules shaped the mapping:
   document.
 - BR-DE-23 and BR-61: a transfer (58) names the seller's IBAN; a direct debit (59) names the
   mandate (BT-89, PEPPOL R061), the creditor id (BT-90, BR-DE-30) and the debited IBAN (BT-91,
-  BR-DE-31).
+  BR-DE-31). Its payment terms (BT-20) are the pre-notification the SEPA rulebook asks for:
+  amount, collection date (the due date), the debtor's masked IBAN, mandate and creditor id.
 
 drafthorse checks its Factur-X XSD on `serialize(schema=...)`, loading the schema each time: for
 a five-line invoice serializing took 3.2 ms with the check, 1.9 ms without, and 0.7 ms when the
@@ -55,7 +56,9 @@ from drafthorse.models.payment import PaymentMeans, PaymentTerms
 from drafthorse.models.tradelines import LineItem
 
 from shared.customers import Address
-from shared.invoicing.model import Invoice, InvoiceLine, Seller, VatGroup
+from shared.invoicing.model import Invoice, InvoiceLine, Seller, SepaMandate, VatGroup
+from shared.money import format_eur
+from shared.payments.iban import masked_iban
 
 Syntax = Literal["factur-x", "xrechnung"]
 
@@ -312,13 +315,20 @@ def _payment_terms_text(invoice: Invoice) -> str:
         )
     mandate = invoice.draft.buyer.mandate
     if _direct_debit(invoice) and mandate is not None:
-        return (
-            f"Der Rechnungsbetrag wird am {invoice.due_date:%d.%m.%Y} per SEPA-Lastschrift "
-            f"eingezogen (Mandatsreferenz {mandate.reference})."
-        )
+        return _pre_notification(invoice, mandate)
     return (
         f"Zahlbar ohne Abzug bis zum {invoice.due_date:%d.%m.%Y} unter Angabe der "
         f"Rechnungsnummer {invoice.number}."
+    )
+
+
+def _pre_notification(invoice: Invoice, mandate: SepaMandate) -> str:
+    """What the SEPA rulebook asks the creditor to tell the debtor before a collection."""
+    return (
+        f"Den Rechnungsbetrag von {format_eur(invoice.draft.gross)} ziehen wir am "
+        f"{invoice.due_date:%d.%m.%Y} per SEPA-Basislastschrift von Ihrem Konto IBAN "
+        f"{masked_iban(mandate.iban)} ein. Mandatsreferenz: {mandate.reference}, "
+        f"Gläubiger-Identifikationsnummer: {_creditor_id(invoice)}."
     )
 
 

@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from shared.catalog import Catalog
 from shared.contracts import Position
 from shared.customers import Customer
-from shared.invoicing.model import Buyer, InvoiceDraft, InvoiceLine, VatGroup
+from shared.invoicing.model import Buyer, InvoiceDraft, InvoiceLine, SepaMandate, VatGroup
 from shared.invoicing.rating import Charge, charges_for_customer
 from shared.money import total
+from shared.payments.mandates import StoredMandate, usable_mandate
 from shared.periods import Period
 from shared.tax import SELLER_COUNTRY, VatTreatment, group_taxes, vat_treatment
 
@@ -25,8 +26,10 @@ def compose_invoice(
     period: Period,
     *,
     catalog: Catalog | None = None,
+    mandates: Iterable[StoredMandate] = (),
 ) -> InvoiceDraft | None:
-    """The draft for the period, or None when nothing of the customer is due.
+    """The draft for the period, or None when nothing of the customer is due. A customer with a
+    usable (not revoked) mandate pays by SEPA direct debit under the newest of them.
 
     Raises ValueError or LookupError (unknown product, no VAT rate) for data that cannot be billed.
     """
@@ -45,7 +48,7 @@ def compose_invoice(
     net = total(line.net for line in lines)
     vat = total(group.vat for group in groups)
     return InvoiceDraft(
-        buyer=_buyer(customer, treatments),
+        buyer=_buyer(customer, treatments, usable_mandate(mandates)),
         period=str(period),
         lines=lines,
         vat_groups=groups,
@@ -106,9 +109,16 @@ def _notes(treatments: list[VatTreatment]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(reasons))
 
 
-def _buyer(customer: Customer, treatments: list[VatTreatment]) -> Buyer:
+def _buyer(
+    customer: Customer, treatments: list[VatTreatment], mandate: StoredMandate | None
+) -> Buyer:
     """Reverse-charge invoices must show the buyer's VAT id in the form that was validated."""
     validated = next((t.buyer_vat_id for t in treatments if t.buyer_vat_id), None)
+    debit = (
+        SepaMandate(reference=mandate.mandate.reference, iban=mandate.mandate.iban)
+        if mandate is not None
+        else None
+    )
     return Buyer(
         customer_id=customer.customer_id,
         name=customer.name,
@@ -118,4 +128,5 @@ def _buyer(customer: Customer, treatments: list[VatTreatment]) -> Buyer:
         vat_id=validated or customer.vat_id,
         buyer_reference=customer.buyer_reference,
         einvoice=customer.einvoice,
+        mandate=debit,
     )

@@ -50,7 +50,7 @@ class Buyer(BaseModel):
     vat_id: str | None = None
     buyer_reference: str | None = None
     einvoice: EInvoiceChoice = "factur-x"
-    # Set once customers carry mandates (payments); until then every invoice is a transfer.
+    # The usable mandate the invoice is collected under; None: the customer pays by transfer.
     mandate: SepaMandate | None = None
 
 

@@ -40,6 +40,7 @@ from shared.invoicing.run import (
 )
 from shared.invoicing.steps import StepTimes
 from shared.money import total
+from shared.payments.target import business_day_on_or_after
 from shared.periods import Period, retain_until
 from shared.ports import (
     BilledMarker,
@@ -189,8 +190,13 @@ class InvoiceRunService:
             if customer.customer_id in billed or customer.customer_id in snapshot.invalid:
                 continue
             try:
-                positions = snapshot.positions.get(customer.customer_id, [])
-                draft = compose_invoice(customer, positions, period, catalog=self.policy.catalog)
+                draft = compose_invoice(
+                    customer,
+                    snapshot.positions.get(customer.customer_id, []),
+                    period,
+                    catalog=self.policy.catalog,
+                    mandates=snapshot.mandates.get(customer.customer_id, ()),
+                )
             except (ValueError, LookupError, ArithmeticError) as error:
                 failures.append(Failure(customer_id=customer.customer_id, reason=str(error)))
                 continue
@@ -289,7 +295,7 @@ class InvoiceRunService:
             number=assignment.numbers[customer_id],
             run_id=request.run_id,
             issue_date=issue_date,
-            due_date=issue_date + timedelta(days=self.policy.payment_term_days),
+            due_date=due_date(issue_date, self.policy.payment_term_days, draft),
             seller=self.policy.seller,
             draft=draft,
         )
@@ -392,6 +398,13 @@ class InvoiceRunService:
             "invoice number voided",
             extra={"customer_id": customer_id, "invoice_number": number, "reason": reason},
         )
+
+
+def due_date(issue_date: date, payment_term_days: int, draft: InvoiceDraft) -> date:
+    """The end of the payment term; for a direct debit the TARGET business day it is collected
+    on, which the invoice names as its pre-notification."""
+    due = issue_date + timedelta(days=payment_term_days)
+    return business_day_on_or_after(due) if draft.buyer.mandate is not None else due
 
 
 def _unusable_records(snapshot: ShardSnapshot, billed: dict[str, BilledMarker]) -> list[Failure]:

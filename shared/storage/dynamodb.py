@@ -1,8 +1,9 @@
 """The DynamoDB implementation of the storage ports.
 
 Keys
-- Contracts: ``SHARD#00042`` holds a shard's customers (``C…#CUSTOMER``) and positions
-  (``C…#POS#<id>``), so one query reads a whole shard.
+- Contracts: ``SHARD#00042`` holds a shard's customers (``C…#CUSTOMER``), positions
+  (``C…#POS#<id>``) and SEPA mandates (``C…#MANDATE#<reference>``), so one query reads a whole
+  shard.
 - Documents: ``CUST#<id>`` with ``DOC#<issue date>#<number>``, newest last. The invoice item is
   at once the document, the claim of its number (a void takes the same key instead) and the
   marker that the customer's period is billed (GSI ``by-shard-period``, one query per shard).
@@ -31,6 +32,8 @@ from shared.customers import Customer
 from shared.invoicing.model import Invoice
 from shared.invoicing.numbering import NumberBlock
 from shared.invoicing.run import RateTotal, ShardResult
+from shared.orders.model import Mandate
+from shared.payments.mandates import StoredMandate
 from shared.periods import Period
 from shared.ports import (
     BilledMarker,
@@ -97,6 +100,20 @@ def batch_put(client: Any, table: str, items: Iterable[Item]) -> int:
     return written
 
 
+def get_many(client: Any, table: str, keys: Sequence[Item]) -> list[Item]:
+    """Items by key, 100 to a BatchGetItem, consistent, retrying what DynamoDB left unprocessed;
+    keys without an item are left out."""
+    found: list[Item] = []
+    for start in range(0, len(keys), 100):
+        chunk = [to_item(key) for key in keys[start : start + 100]]
+        pending: dict[str, Any] = {table: {"Keys": chunk, "ConsistentRead": True}}
+        while pending:
+            response = client.batch_get_item(RequestItems=pending)
+            found += [from_item(item) for item in response["Responses"].get(table, [])]
+            pending = response.get("UnprocessedKeys") or {}
+    return found
+
+
 def _flush(client: Any, table: str, batch: list[Item]) -> int:
     pending: dict[str, Any] = {table: batch}
     while pending:
@@ -135,6 +152,29 @@ def position_item(shard: int, position: Position) -> Item:
     }
 
 
+def mandate_key(shard: int, customer_id: str, reference: str) -> Item:
+    return {"pk": shard_key(shard), "sk": f"{customer_id}#MANDATE#{reference}"}
+
+
+def mandate_item(shard: int, mandate: Mandate) -> Item:
+    key = mandate_key(shard, mandate.customer_id, mandate.reference)
+    return key | {"kind": "mandate", "data": mandate.model_dump_json()}
+
+
+def stored_mandate(item: Item) -> StoredMandate:
+    """A mandate item with what was noted on it since; ValidationError or ValueError if bad."""
+    return StoredMandate(
+        mandate=Mandate.model_validate_json(item["data"]),
+        revoked_reason=item.get("revoked_reason"),
+        revoked_on=_optional_date(item.get("revoked_on")),
+        first_collected_on=_optional_date(item.get("first_collected_on")),
+    )
+
+
+def _optional_date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
 class DynamoContracts:
     def __init__(self, client: Any, table: str) -> None:
         self._client = client
@@ -145,6 +185,10 @@ class DynamoContracts:
         for item in query_all(self._client, **self._partition(shard_key(shard))):
             self._add(snapshot, item)
         return snapshot
+
+    def save_mandates(self, shard_of_customer: dict[str, int], mandates: Iterable[Mandate]) -> None:
+        items = (mandate_item(shard_of_customer[m.customer_id], m) for m in mandates)
+        batch_put(self._client, self._table, items)
 
     def save_customers(self, customers: Iterable[Customer]) -> None:
         batch_put(self._client, self._table, map(customer_item, customers))
@@ -176,8 +220,12 @@ class DynamoContracts:
             elif item.get("kind") == "position":
                 position = Position.model_validate_json(item["data"])
                 snapshot.positions.setdefault(position.customer_id, []).append(position)
+            elif item.get("kind") == "mandate":
+                snapshot.mandates.setdefault(customer_id, []).append(stored_mandate(item))
         except ValidationError as error:
             snapshot.invalid.setdefault(customer_id, validation_reason(item["kind"], error))
+        except ValueError as error:
+            snapshot.invalid.setdefault(customer_id, f"{item['kind']}: {error}")
 
 
 def _marker_from(item: Item) -> BilledMarker:
@@ -199,7 +247,7 @@ class DynamoNumberRanges:
 
     def blocks(self, number_range: str, run_id: str, shard: int) -> list[NumberBlock]:
         items = self._block_items(number_range, run_id, shard)
-        return [_block_from(number_range, item) for item in items]
+        return [block_from_item(number_range, item) for item in items]
 
     def voided(self, number_range: str, run_id: str, shard: int) -> dict[str, str]:
         items = self._block_items(number_range, run_id, shard)
@@ -306,10 +354,10 @@ class DynamoNumberRanges:
             Key=to_item({"pk": f"RANGE#{number_range}", "sk": block_id}),
             ConsistentRead=True,
         )
-        return _block_from(number_range, from_item(response["Item"]))
+        return block_from_item(number_range, from_item(response["Item"]))
 
 
-def _block_from(number_range: str, item: Item) -> NumberBlock:
+def block_from_item(number_range: str, item: Item) -> NumberBlock:
     return NumberBlock(
         number_range=number_range,
         block_id=item["sk"],

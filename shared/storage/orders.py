@@ -30,8 +30,8 @@ from shared.storage.dynamodb import (
     customer_item,
     customer_key,
     from_item,
+    mandate_item,
     position_item,
-    shard_key,
     to_item,
 )
 
@@ -220,12 +220,3 @@ class DynamoOrderContracts:
         if mandate is not None:
             items.append(mandate_item(shard, mandate))
         batch_put(self._client, self._table, items)
-
-
-def mandate_item(shard: int, mandate: Mandate) -> Item:
-    return {
-        "pk": shard_key(shard),
-        "sk": f"{mandate.customer_id}#MANDATE#{mandate.reference}",
-        "kind": "mandate",
-        "data": mandate.model_dump_json(),
-    }

@@ -32,7 +32,6 @@ from pydantic import TypeAdapter
 from shared.accounts.model import Posting
 from shared.customers import shard_of
 from shared.invoicing.numbering import sequence_of
-from shared.payments.collections import CollectionBatch
 from shared.payments.matching import Decision
 from shared.storage.dynamodb import Item, batch_put, query_all, shard_key, to_item
 from shared.storage.ledger import batch_get
@@ -235,39 +234,6 @@ class DynamoImportLock:
                 ":me": {"S": holder},
             },
         )
-
-
-class DynamoCollectionBatches:
-    """The collection batches the debit export recorded, by payment information id."""
-
-    def __init__(self, client: Any, table: str) -> None:
-        self._client = client
-        self._table = table
-
-    def record(self, batch: CollectionBatch) -> None:
-        item = {
-            "pk": f"DEBITBATCH#{batch.payment_info_id}",
-            "sk": "BATCH",
-            "data": batch.model_dump_json(),
-        }
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if not _is_condition_failure(error):
-                raise
-
-    def batch(self, payment_info_id: str) -> CollectionBatch | None:
-        response = self._client.get_item(
-            TableName=self._table,
-            Key=to_item({"pk": f"DEBITBATCH#{payment_info_id}", "sk": "BATCH"}),
-            ConsistentRead=True,
-        )
-        item = response.get("Item")
-        return CollectionBatch.model_validate_json(item["data"]["S"]) if item else None
 
 
 class DynamoMandates:

@@ -225,18 +225,19 @@ def test_reserved_concurrency_matches_spec(synthesized: Synthesized) -> None:
 def test_the_schedules_match_spec(synthesized: Synthesized) -> None:
     deployed = list(synthesized.resources("AWS::Scheduler::Schedule").values())
     functions = synthesized.billing_functions()
+    handlers = {fn.id: fn.handler for fn in spec.FUNCTIONS}
 
-    assert len(deployed) == len(spec.SCHEDULES) == 1
-    schedule_spec = spec.MONTHLY_INVOICE_RUN
-    properties = deployed[0]["Properties"]
-    assert properties["ScheduleExpression"] == schedule_spec.expression
-    assert properties["ScheduleExpressionTimezone"] == schedule_spec.timezone
-    target_id = properties["Target"]["Arn"]["Fn::GetAtt"][0]
-    handler = functions[target_id]["Properties"]["Handler"]
-    assert handler == spec.INVOICE_SCHEDULE.handler
-    assert json.loads(properties["Target"]["Input"]) == {
-        "scheduled_time": "<aws.scheduler.scheduled-time>"
-    }
+    assert len(deployed) == len(spec.SCHEDULES) == 2
+    by_expression = {d["Properties"]["ScheduleExpression"]: d["Properties"] for d in deployed}
+    for schedule_spec in spec.SCHEDULES:
+        properties = by_expression[schedule_spec.expression]
+        assert properties["ScheduleExpressionTimezone"] == schedule_spec.timezone
+        target_id = properties["Target"]["Arn"]["Fn::GetAtt"][0]
+        handler = functions[target_id]["Properties"]["Handler"]
+        assert handler == handlers[schedule_spec.function_id]
+        assert json.loads(properties["Target"]["Input"]) == {
+            "scheduled_time": "<aws.scheduler.scheduled-time>"
+        }
 
 
 def test_the_schedule_function_may_start_only_the_invoice_run(synthesized: Synthesized) -> None:

@@ -39,6 +39,7 @@ class Aws:
         contracts = DynamoContracts(self.dynamodb, self.stack.table_names["Contracts"])
         contracts.save_customers(hoster.customers)
         contracts.save_positions(hoster.shards, hoster.positions)
+        contracts.save_mandates(hoster.shards, hoster.mandates)
         return hoster
 
     def run(self, name: str, *, period: str = "2026-11", dry_run: bool = False) -> dict[str, Any]:

@@ -22,9 +22,10 @@ from shared.payments.importing import PaymentImport
 from shared.payments.references import compact
 from shared.payments.statements import read_statement
 from shared.settings import Settings
+from shared.storage.debits import DynamoCollectionBatches
 from shared.storage.dynamodb import batch_put
 from shared.storage.orders import mandate_item
-from shared.storage.payments import DynamoCollectionBatches, DynamoDecisions
+from shared.storage.payments import DynamoDecisions
 from shared.wiring import ledger, payment_import
 from tests.integration.conftest import SHARDS, Aws
 

@@ -23,6 +23,8 @@ from shared.customers import Address, Customer
 from shared.invoicing.model import Invoice, Seller
 from shared.invoicing.numbering import NumberBlock, format_number
 from shared.invoicing.run import RateTotal, ShardResult
+from shared.orders.model import Mandate
+from shared.payments.mandates import StoredMandate
 from shared.periods import Period
 from shared.ports import (
     BilledMarker,
@@ -38,12 +40,24 @@ class FakeContracts:
     def __init__(self) -> None:
         self.customers: dict[int, dict[str, Customer]] = {}
         self.positions: dict[int, dict[str, Position]] = {}
+        self.mandates: dict[int, dict[str, StoredMandate]] = {}
 
     def load_shard(self, shard: int, period: Period) -> ShardSnapshot:
         snapshot = ShardSnapshot(customers=list(self.customers.get(shard, {}).values()))
         for position in self.positions.get(shard, {}).values():
             snapshot.positions.setdefault(position.customer_id, []).append(position)
+        for stored in self.mandates.get(shard, {}).values():
+            snapshot.mandates.setdefault(stored.customer_id, []).append(stored)
         return snapshot
+
+    def save_mandates(self, shard_of_customer: dict[str, int], mandates: Iterable[Mandate]) -> None:
+        for mandate in mandates:
+            self.keep_mandate(shard_of_customer[mandate.customer_id], StoredMandate(mandate))
+
+    def keep_mandate(self, shard: int, stored: StoredMandate) -> None:
+        """A mandate as the store holds it, with what was noted on it (revoked, collected)."""
+        key = f"{stored.customer_id}#{stored.mandate.reference}"
+        self.mandates.setdefault(shard, {})[key] = stored
 
     def save_customers(self, customers: Iterable[Customer]) -> None:
         for customer in customers:
@@ -410,4 +424,28 @@ def position(
         tax_category=category,
         start=start,
         end=end,
+    )
+
+
+def mandate(
+    customer_id: str,
+    *,
+    number: int = 1,
+    signed_on: date = date(2025, 1, 15),
+    iban: str = "DE89370400440532013000",
+    bic: str | None = "COBADEFFXXX",
+    sequence: str = "FRST",
+    holder: str = "Jürgen Müller",
+) -> Mandate:
+    return Mandate.model_validate(
+        {
+            "reference": f"M{customer_id[1:]}-{number:02d}",
+            "customer_id": customer_id,
+            "signed_on": signed_on,
+            "iban": iban,
+            "bic": bic,
+            "account_holder": holder,
+            "creditor_id": "DE98ZZZ09999999999",
+            "sequence": sequence,
+        }
     )

@@ -176,7 +176,7 @@ def test_a_preflight_outside_the_policy_gets_no_cors_headers(
 def test_answers_to_the_portals_origin_name_it_even_when_refused(gateway: Gateway) -> None:
     refused = gateway.handle(get("/documents", ("Origin", PORTAL_ORIGIN)))
     foreign = gateway.handle(get("/documents", ("Origin", "https://evil.example")))
-    missing_route = gateway.handle(get("/no-such-route", ("Origin", PORTAL_ORIGIN)))
+    missing_route = gateway.handle(get("/nowhere", ("Origin", PORTAL_ORIGIN)))
 
     assert refused.status == 401
     assert header(refused, "access-control-allow-origin") == PORTAL_ORIGIN

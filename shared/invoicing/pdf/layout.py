@@ -16,6 +16,7 @@ from decimal import Decimal
 from shared.invoicing.model import Invoice, InvoiceLine, Seller, VatGroup
 from shared.invoicing.pdf.canvas import Align, Canvas, Color, Style, bold, regular
 from shared.money import ZERO, format_eur
+from shared.payments.iban import grouped_iban, masked_iban
 from shared.periods import Period
 
 LEFT = 25.0
@@ -503,15 +504,3 @@ def month_name(period: str) -> str:
 
 def german_date(day: date) -> str:
     return f"{day:%d.%m.%Y}"
-
-
-def grouped_iban(iban: str) -> str:
-    compact = iban.replace(" ", "")
-    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
-
-
-def masked_iban(iban: str) -> str:
-    """Country, check digits and the last four characters; the rest hidden."""
-    compact = iban.replace(" ", "")
-    hidden = compact[:4] + "X" * (len(compact) - 8) + compact[-4:]
-    return grouped_iban(hidden)

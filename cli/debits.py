@@ -1,0 +1,50 @@
+"""Wires the debit and DATEV exports for the CLI from resource names and settings."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+from infra import spec
+from shared.accounts.datev_export import DatevExportResult
+from shared.payments.debit_export import DebitExportRequest, DebitExportResult, ShardProgress
+from shared.settings import Settings
+from shared.wiring import client, datev_export, debit_export_service, ledger
+
+DEBIT_RESOURCES = (
+    spec.CONTRACTS.env_var,
+    spec.DOCUMENTS.env_var,
+    spec.CONTROL.env_var,
+    spec.WORK.env_var,
+)
+DATEV_RESOURCES = (spec.DOCUMENTS.env_var, spec.CONTROL.env_var)
+
+
+def cli_settings(resources: dict[str, str]) -> Settings:
+    """Settings from the environment, the resource names found, and the defaults of a fresh
+    installation for what neither names; the resources this command does not touch get
+    placeholders."""
+    placeholders = {table.env_var: "unused" for table in spec.TABLES}
+    placeholders |= {bucket.env_var: "unused" for bucket in spec.BUCKETS}
+    given = spec.default_settings() | placeholders | resources
+    values = {
+        name.removeprefix("BILLING_").lower(): value
+        for name, value in given.items()
+        if name.startswith("BILLING_") and name not in os.environ
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def export_debits(
+    resources: dict[str, str], request: DebitExportRequest, on_shard: ShardProgress
+) -> DebitExportResult:
+    settings = cli_settings(resources)
+    dynamodb = client("dynamodb")
+    service = debit_export_service(settings, ledger(settings, dynamodb), dynamodb=dynamodb)
+    return service.export(request, on_shard=on_shard)
+
+
+def export_datev(resources: dict[str, str], first: date, last: date) -> DatevExportResult:
+    settings = cli_settings(resources)
+    dynamodb = client("dynamodb")
+    return datev_export(settings, ledger(settings, dynamodb), dynamodb=dynamodb).export(first, last)
