@@ -1,17 +1,22 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
+from localaws import bank
 from shared.accounts.model import Account, Posting
 from shared.money import total
 from shared.payments.importing import ImportBusyError, ManualAssignment, PaymentImport
 from shared.payments.matching import AssignmentError
 from shared.payments.statement import BankTransaction
+from shared.payments.statements import read_statement
 from tests.unit.ledger_fakes import MemoryLedger
 from tests.unit.payment_fakes import (
+    OUR_IBAN,
     POLICY,
     MemoryBatches,
     MemoryDecisions,
@@ -305,3 +310,37 @@ def test_entries_that_moved_no_money_are_neither_posted_nor_set_aside(status: st
     assert (report.entries, report.not_booked, report.matched, report.unmatched) == (2, 1, 1, 0)
     assert set(parts.decisions.stored) == {"TX-00000022"}
     assert parts.ledger.account(ANNA).item("RE-2026-00000001").open == Decimal("11.90")  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("write", [bank.camt053, bank.camt054, bank.mt940])
+def test_every_statement_format_of_the_simulated_bank_imports_alike(write: Any) -> None:
+    day, returned = date(2026, 12, 3), date(2026, 12, 5)
+    debit = "C0000001-RE202600000001"
+    items = [
+        bank.Booking(Decimal("11.90"), day, end_to_end_id=debit, mandate_id="M-ANNA-1"),
+        bank.Booking(Decimal("25.00"), day, remittance="Rechnung re-2026-2"),
+        bank.Booking(
+            Decimal("-11.90"),
+            returned,
+            end_to_end_id=debit,
+            mandate_id="M-ANNA-1",
+            reversal=True,
+            return_reason="AC04",
+        ),
+    ]
+    parts = _seeded()
+
+    report = parts.importer().run(
+        read_statement(write(bank.BankStatement(items, account=bank.Account(iban=OUR_IBAN))))
+    )
+
+    assert report.by_rule == {"end_to_end": 1, "invoice_number": 1, "debit_return": 1}
+    assert parts.mandates.revoked == {(ANNA, "M-ANNA-1"): ("AC04", returned)}
+    anna = parts.ledger.account(ANNA)
+    open_sum = total(item.open for item in anna.open_items())
+    # RE1 open again and the return fee; RE2 paid with 5.00 over, which is credit.
+    assert (open_sum, anna.unapplied_credit, anna.balance) == (
+        Decimal("16.90"),
+        Decimal("5.00"),
+        Decimal("11.90"),
+    )
