@@ -255,15 +255,18 @@ def test_the_schedules_match_spec(synthesized: Synthesized) -> None:
     deployed = list(synthesized.resources("AWS::Scheduler::Schedule").values())
     functions = synthesized.billing_functions()
     handlers = {function.id: function.handler for function in spec.FUNCTIONS}
+    by_handler = {
+        functions[d["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0]]["Properties"]["Handler"]: d[
+            "Properties"
+        ]
+        for d in deployed
+    }
 
-    assert len(deployed) == len(spec.SCHEDULES) == 2
-    by_expression = {d["Properties"]["ScheduleExpression"]: d["Properties"] for d in deployed}
+    assert len(deployed) == len(spec.SCHEDULES) == len(by_handler)
     for schedule_spec in spec.SCHEDULES:
-        properties = by_expression[schedule_spec.expression]
+        properties = by_handler[handlers[schedule_spec.function_id]]
+        assert properties["ScheduleExpression"] == schedule_spec.expression
         assert properties["ScheduleExpressionTimezone"] == schedule_spec.timezone
-        target_id = properties["Target"]["Arn"]["Fn::GetAtt"][0]
-        handler = functions[target_id]["Properties"]["Handler"]
-        assert handler == handlers[schedule_spec.function_id]
         assert json.loads(properties["Target"]["Input"]) == {
             "scheduled_time": "<aws.scheduler.scheduled-time>"
         }
