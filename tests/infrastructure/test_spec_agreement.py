@@ -256,7 +256,7 @@ def test_the_schedules_match_spec(synthesized: Synthesized) -> None:
     functions = synthesized.billing_functions()
     handlers = {function.id: function.handler for function in spec.FUNCTIONS}
 
-    assert len(deployed) == len(spec.SCHEDULES) == 2
+    assert len(deployed) == len(spec.SCHEDULES) == 3
     by_expression = {d["Properties"]["ScheduleExpression"]: d["Properties"] for d in deployed}
     for schedule_spec in spec.SCHEDULES:
         properties = by_expression[schedule_spec.expression]

@@ -146,9 +146,8 @@ def test_a_transfer_invoice_names_no_mandate() -> None:
 
 def _settings(**overrides: str) -> Settings:
     values = {key.removeprefix("BILLING_").lower(): v for key, v in spec.default_settings().items()}
-    names = {"contracts_table", "documents_table", "control_table", "orders_table"}
-    values |= {name: "table" for name in names} | {"idempotency_table": "table"}
-    values |= {"archive_bucket": "bucket", "work_bucket": "bucket"}
+    values |= {table.env_var.removeprefix("BILLING_").lower(): "table" for table in spec.TABLES}
+    values |= {bucket.env_var.removeprefix("BILLING_").lower(): "bucket" for bucket in spec.BUCKETS}
     return Settings.model_validate(values | overrides)
 
 
