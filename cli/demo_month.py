@@ -5,6 +5,7 @@ comes from the issue date, none from the machine's clock."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from shared.payments.debit_export import DebitExportRequest, DebitExportResult
 from shared.payments.debits import DebitFile, read_pain008
 from shared.payments.importing import ImportReport
 from shared.payments.statements import read_statement
+from shared.payments.target import is_business_day, next_business_day
 from shared.settings import Settings
 from shared.storage.ledger import DynamoLedger
 
@@ -52,8 +54,9 @@ class Month:
 def live_the_month(
     month: Month, stack: LocalStack, clients: Callable[[str], Any], timings: Any
 ) -> dict[str, Any]:
-    """Every figure of the month, for report.json; raises MonthError when the books do not
-    reconcile (after printing and returning what it found)."""
+    """Every figure of the month, for report.json, with an ``error`` when the books do not
+    reconcile. The info logs of the use cases give way to the tables."""
+    logging.getLogger("shared").setLevel(logging.WARNING)
     settings = Settings()
     books = DynamoLedger(clients("dynamodb"), settings.documents_table)
     invoices = _issued_invoices(clients, settings)
@@ -104,7 +107,8 @@ def _export(
 ) -> tuple[DebitExportResult, DebitFile]:
     from shared.wiring import debit_export_service
 
-    collection = month.issue_date + timedelta(days=settings.payment_term_days)
+    due = month.issue_date + timedelta(days=settings.payment_term_days)
+    collection = due if is_business_day(due) else next_business_day(due)
     exported_on = month.at(month.issue_date + timedelta(days=1))
     service = debit_export_service(settings, books, dynamodb=clients("dynamodb"))
     service = dataclasses.replace(service, clock=lambda: exported_on)
@@ -127,11 +131,12 @@ def _write(path: Path, body: bytes) -> None:
 
 
 def _transfers(invoices: list[dict[str, Any]], debits: DebitFile) -> list[OpenInvoice]:
-    collected = {collection.item for collection in debits.collections}
+    """The invoices to pay by transfer: those of customers the debit file collected nothing of."""
+    collected = {collection.customer_id for collection in debits.collections}
     return [
         OpenInvoice(str(i["customer_id"]), str(i["number"]), Decimal(str(i["gross"])))
         for i in invoices
-        if str(i["number"]) not in collected and Decimal(str(i["gross"])) > 0
+        if str(i["customer_id"]) not in collected and Decimal(str(i["gross"])) > 0
     ]
 
 
@@ -311,7 +316,26 @@ def _dunning(
             report = driver.report(started.run_id, started.execution)
             console.print(report_table(report, title=f"dunning on {day} (due + {days} days)"))
             runs.append(report.model_dump(mode="json"))
-    return {"runs": runs}
+    return {"runs": runs, "notices_archived": _archived_notices(clients)}
+
+
+def _archived_notices(clients: Callable[[str], Any]) -> int:
+    """Dunning notices written as documents whose PDF is in the archive."""
+    settings = Settings()
+    s3 = clients("s3")
+    pages = (
+        clients("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=settings.documents_table,
+            FilterExpression="document_type = :dunning",
+            ExpressionAttributeValues={":dunning": {"S": "dunning"}},
+        )
+    )
+    keys = [item["pdf_key"]["S"] for page in pages for item in page["Items"] if "pdf_key" in item]
+    for key in keys:
+        s3.head_object(Bucket=settings.archive_bucket, Key=key)
+    return len(keys)
 
 
 def _debits_document(result: DebitExportResult) -> dict[str, Any]:
