@@ -68,8 +68,7 @@ def live_the_month(
     with timings.step("bank statement and import"):
         payments = _payments(month, settings, plan, due + timedelta(days=6))
     customers = {str(item["customer_id"]) for item in invoices}
-    with timings.step("reconcile"):
-        reconciliation = _reconcile(month, settings, books, customers, payments)
+    reconciliation = _reconcile(month, settings, books, customers, payments, timings)
     with timings.step("dunning"):
         dunning = _dunning(stack, clients, customers, due)
     document = {
@@ -211,11 +210,14 @@ def _reconcile(
     books: DynamoLedger,
     customers: set[str],
     payments: dict[str, Any],
+    timings: Any,
 ) -> dict[str, Any]:
     imported = ImportReport.model_validate(payments["import"])
-    balances = sum((a.balance for a in books.accounts(customers).values()), ZERO)
+    with timings.step("balances of all customers"):
+        balances = sum((a.balance for a in books.accounts(customers).values()), ZERO)
     expected = month.gross + imported.return_fees - imported.received + imported.returned
-    datev = _datev(month, settings, books)
+    with timings.step("DATEV export"):
+        datev = _datev(month, settings, books)
     table = Table(title="customer balances", title_justify="left", show_header=False)
     table.add_column("figure", style="bold")
     table.add_column("amount", justify="right")

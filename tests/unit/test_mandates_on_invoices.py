@@ -146,7 +146,7 @@ def test_a_transfer_invoice_names_no_mandate() -> None:
 
 def _settings(**overrides: str) -> Settings:
     values = {key.removeprefix("BILLING_").lower(): v for key, v in spec.default_settings().items()}
-    names = {"contracts_table", "documents_table", "control_table", "orders_table"}
+    names = {"contracts_table", "documents_table", "control_table", "orders_table", "dunning_table"}
     values |= {name: "table" for name in names} | {"idempotency_table": "table"}
     values |= {"archive_bucket": "bucket", "work_bucket": "bucket"}
     return Settings.model_validate(values | overrides)
