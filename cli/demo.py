@@ -23,6 +23,7 @@ from cli.console import (
     quiet_libraries,
     report_table,
 )
+from cli.demo_month import Month, MonthError, live_the_month
 from cli.local import portal_steps
 from cli.runs import RunDriver, RunTargets
 from cli.seed import UNKNOWN_PRODUCT, Hoster, synthetic_hoster
@@ -118,10 +119,16 @@ def _bill(options: DemoOptions, stack: LocalStack, timings: Timings) -> dict[str
         "refused": placed.refused,
         "contracts": placed.contracts,
     }
-    options.out.mkdir(parents=True, exist_ok=True)
-    (options.out / "report.json").write_text(json.dumps(document, indent=2) + "\n")
     _summary(report, rerun, timings, options.out, copied)
     _delivery_summary(delivery, report, rerun)
+    month = Month(issue_date=options.issue_date, gross=report.gross, out=options.out)
+    document |= live_the_month(month, stack, clients, timings)
+    document["seconds"] = sum(timings.steps.values())
+    document["timings"] = timings.steps
+    options.out.mkdir(parents=True, exist_ok=True)
+    (options.out / "report.json").write_text(json.dumps(document, indent=2) + "\n")
+    if "error" in document:
+        raise MonthError(document["error"])
     _portal_hint(hoster.customers[0].customer_id, options.customers)
     return document
 

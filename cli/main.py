@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -57,7 +57,7 @@ def demo(customers: int, period: Period, out: Path, shards: int) -> None:
         period=period,
         out=out,
         shards=shards,
-        issue_date=datetime.now(UTC).date(),
+        issue_date=period.end + timedelta(days=1),
     )
     try:
         run_demo(options)

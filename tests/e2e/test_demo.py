@@ -7,6 +7,7 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from pypdf import PdfReader
 
@@ -73,6 +74,42 @@ def test_the_demo_bills_every_customer_and_writes_pdfs_and_a_report(tmp_path: Pa
     if printed:
         batch = PdfReader(delivery["print_batch_file"])
         assert len(batch.pages) == delivery["print_batch_pages"] >= printed
+    _assert_the_month(report, finished.stdout)
+
+
+def _assert_the_month(report: dict[str, Any], stdout: str) -> None:
+    """Debits, the statement and its import, the books and dunning, as report.json has them."""
+    (debit_file,) = report["debits"]["files"]
+    # Issued 1 November, due 14 days later on a Sunday: collected the next business day.
+    assert report["debits"]["collection_date"] == "2026-11-16"
+    assert debit_file["items"] > 0
+    payments = report["payments"]
+    imported = payments["import"]
+    planned = payments["planned"]
+    assert Path(payments["file"]).exists()
+    assert imported["by_rule"]["end_to_end"] == planned["collection with details"]
+    assert imported["by_rule"]["collection_batch"] >= 1
+    assert imported["by_rule"]["invoice_number"] >= planned["transfer: exact, messy text"] // 2
+    assert imported["returns"] == imported["by_rule"]["debit_return"] == 3
+    assert Decimal(imported["return_fees"]) == 3 * Decimal("5.00")
+    assert imported["unmatched"] >= planned["transfer: nothing matches"]
+    assert payments["clarification_list"] == imported["unmatched"]
+    assert payments["reimport"]["postings"] == 0
+    assert payments["reimport"]["duplicates"] == imported["entries"]
+    books = report["reconciliation"]
+    assert books["reconciled"] is True
+    assert Decimal(books["balances"]) == Decimal(books["invoiced_gross"]) + Decimal(
+        books["return_fees"]
+    ) - Decimal(books["received"]) + Decimal(books["returned"])
+    assert all(books["datev"]["checks"].values())
+    first, second = report["dunning"]["runs"]
+    assert first["reached"]["reminder"] > 0
+    assert second["reached"]["first_notice"] > 0
+    assert first["failed"] == second["failed"] == []
+    notices = first["notices"] + second["notices"]
+    assert report["dunning"]["notices_archived"] == notices
+    assert "statement import" in stdout
+    assert "balances reconcile: yes, DATEV reconciles: yes" in stdout
 
 
 def test_the_demo_refuses_a_malformed_period_naming_the_option(tmp_path: Path) -> None:
