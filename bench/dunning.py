@@ -2,8 +2,9 @@
 through the state machine on the embedded AWS.
 
 In memory the accounts are an indexed in-memory ledger. On the embedded AWS they are main's
-DynamoDB ledger; its overdue index does not exist yet, so it is stood in by reading the accounts
-of the bench's customers (which the figure of a day with nothing due includes).
+DynamoDB ledger; its overdue customers are answered by reading the accounts of the bench's
+customers, whose invoices are postings rather than documents of a run (the figure of a day with
+nothing due includes those reads).
 """
 
 from __future__ import annotations

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -22,7 +21,6 @@ from cli.runs import RunError
 from localaws import bank
 from localaws.provision import LocalStack
 from shared.accounts.datev_export import DatevExportResult
-from shared.customers import shard_of
 from shared.money import ZERO, format_eur
 from shared.payments.debit_export import DebitExportRequest, DebitExportResult
 from shared.payments.debits import DebitFile, read_pain008
@@ -268,39 +266,6 @@ def _datev(month: Month, settings: Settings, books: DynamoLedger) -> DatevExport
     return export.export(first, last)
 
 
-class KnownAccountsOverdueLedger(DynamoLedger):
-    """The demo's stand-in for the overdue index the DynamoDB ledger does not have yet: it
-    reads the accounts of the customers the demo billed, shard by shard."""
-
-    def __init__(self, client: Any, table: str, customers: set[str], shards: int) -> None:
-        super().__init__(client, table)
-        self._by_shard: dict[int, list[str]] = {}
-        for customer_id in sorted(customers):
-            self._by_shard.setdefault(shard_of(customer_id, shards), []).append(customer_id)
-
-    def overdue_customers(self, shard: int, due_before: date) -> Iterator[str]:
-        accounts = self.accounts(self._by_shard.get(shard, []))
-        for customer_id, account in sorted(accounts.items()):
-            if any(i.due_on is not None and i.due_on < due_before for i in account.open_items()):
-                yield customer_id
-
-
-@contextmanager
-def _overdue_index(dynamodb: Any, customers: set[str]) -> Iterator[None]:
-    import shared.wiring
-
-    settings = Settings()
-    stand_in = KnownAccountsOverdueLedger(
-        dynamodb, settings.documents_table, customers, settings.shard_count
-    )
-    original = shared.wiring.dunning_ledger
-    shared.wiring.dunning_ledger = lambda *_: stand_in
-    try:
-        yield
-    finally:
-        shared.wiring.dunning_ledger = original
-
-
 def _dunning(
     stack: LocalStack, clients: Callable[[str], Any], customers: set[str], due: date
 ) -> dict[str, Any]:
@@ -308,16 +273,15 @@ def _dunning(
 
     driver = DunningDriver(clients, stack.exports())
     runs = []
-    with _overdue_index(clients("dynamodb"), customers):
-        for days in DUNNING_DAYS:
-            day = due + timedelta(days=days)
-            started = driver.start(day)
-            progress = driver.follow(started, f"dunning {day}")
-            if progress.status != "SUCCEEDED":
-                raise MonthError(f"dunning run {day}: {driver.failure(started)}")
-            report = driver.report(started.run_id, started.execution)
-            console.print(report_table(report, title=f"dunning on {day} (due + {days} days)"))
-            runs.append(report.model_dump(mode="json"))
+    for days in DUNNING_DAYS:
+        day = due + timedelta(days=days)
+        started = driver.start(day)
+        progress = driver.follow(started, f"dunning {day}")
+        if progress.status != "SUCCEEDED":
+            raise MonthError(f"dunning run {day}: {driver.failure(started)}")
+        report = driver.report(started.run_id, started.execution)
+        console.print(report_table(report, title=f"dunning on {day} (due + {days} days)"))
+        runs.append(report.model_dump(mode="json"))
     return {"runs": runs, "notices_archived": _archived_notices(clients)}
 
 

@@ -195,11 +195,11 @@ def dunning_policy(settings: Settings) -> Policy:
 
 
 def dunning_ledger(settings: Settings, dynamodb: Any | None = None) -> OverdueLedger:
-    """The customer accounts dunning reads and posts to, with their index of overdue items."""
-    raise LookupError(
-        "the DynamoDB ledger has no overdue index yet (OverdueLedger.overdue_customers): "
-        "dunning will not read every account instead"
-    )
+    """The customer accounts dunning reads and posts to, with the sweep that finds the
+    overdue ones (shared/storage/overdue.py)."""
+    from shared.storage.overdue import SweepingLedger
+
+    return SweepingLedger(dynamodb or client("dynamodb"), settings.documents_table)
 
 
 def dunning_service(settings: Settings, *, ledger: OverdueLedger | None = None) -> DunningService:

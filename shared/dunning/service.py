@@ -1,11 +1,11 @@
 """The dunning use cases: run one shard on a day, and settle one customer after a payment.
 
-A shard's customers to look at are those the ledger's overdue index names plus those with a
-case; nothing reads every account. For each the rules decide; a step is stored as pending with
-everything it does before any of it is done (postings, archived PDF, document, events), then done
-and marked done. Every effect is idempotent, so a retried shard, a second run on the same day or
-a crash between the two writes ends with each step taken once. Notice numbers come in blocks per
-run and shard, like invoice numbers; a number that ends without a notice is recorded as void.
+A shard's customers to look at are those the ledger names as overdue plus those with a case.
+For each the rules decide; a step is stored as pending with everything it does before any of it
+is done (postings, archived PDF, document, events), then done and marked done. Every effect is
+idempotent, so a retried shard, a second run on the same day or a crash between the two writes
+ends with each step taken once. Notice numbers come in blocks per run and shard, like invoice
+numbers; a number that ends without a notice is recorded as void.
 """
 
 from __future__ import annotations

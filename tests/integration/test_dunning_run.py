@@ -3,8 +3,10 @@
 Everything is the embedded AWS: the Dunning, Documents, Control and Contracts tables, the DynamoDB
 ledger of main (postings beside the documents), the Object Lock archive, the work bucket, the
 delivery queue and SES, the provisioning bus and the Distributed Map. One thing is stood in: the
-ledger has no overdue index yet (``OverdueLedger.overdue_customers``), so the test's ledger answers
-it by reading the accounts of the customers the test created (``dunning_ledger`` is the seam).
+tests post their invoices as postings, not as documents of an invoice run, so the sweep of recent
+invoices that finds overdue customers in production (``shared/storage/overdue.py``) would not see
+them; the test's ledger answers ``OverdueLedger.overdue_customers`` from the accounts the test
+created instead (``dunning_ledger`` is the seam).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ LEVEL_DAYS = (
 
 
 class ScannedOverdueLedger(DynamoLedger):
-    """Main's DynamoDB ledger; the overdue index stood in by reading the known accounts."""
+    """The DynamoDB ledger; overdue customers found among the accounts the test made."""
 
     def __init__(self, client: Any, table: str) -> None:
         super().__init__(client, table)
