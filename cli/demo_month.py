@@ -68,7 +68,7 @@ def live_the_month(
     customers = {str(item["customer_id"]) for item in invoices}
     reconciliation = _reconcile(month, settings, books, customers, payments, timings)
     with timings.step("dunning"):
-        dunning = _dunning(stack, clients, customers, due)
+        dunning = _dunning(stack, clients, due)
     document = {
         "debits": _debits_document(debits),
         "payments": payments,
@@ -266,9 +266,7 @@ def _datev(month: Month, settings: Settings, books: DynamoLedger) -> DatevExport
     return export.export(first, last)
 
 
-def _dunning(
-    stack: LocalStack, clients: Callable[[str], Any], customers: set[str], due: date
-) -> dict[str, Any]:
+def _dunning(stack: LocalStack, clients: Callable[[str], Any], due: date) -> dict[str, Any]:
     from cli.dunning import DunningDriver, report_table
 
     driver = DunningDriver(clients, stack.exports())
