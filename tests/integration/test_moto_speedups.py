@@ -133,20 +133,30 @@ def table_story(dynamodb: Any) -> dict[str, Any]:
             {"AttributeName": "sk", "KeyType": "RANGE"},
         ],
         AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "colour")
+            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "colour", "size")
         ],
         GlobalSecondaryIndexes=[
             {
                 "IndexName": "by-colour",
                 "KeySchema": [{"AttributeName": "colour", "KeyType": "HASH"}],
                 "Projection": {"ProjectionType": "ALL"},
-            }
+            },
+            {
+                "IndexName": "by-colour-size",
+                "KeySchema": [
+                    {"AttributeName": "colour", "KeyType": "HASH"},
+                    {"AttributeName": "size", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
         ],
         BillingMode="PAY_PER_REQUEST",
     )
     for part in ("b", "a", "c"):
         for index in (3, 1, 2, 5, 4):
             item = {"pk": part, "sk": f"{index:02d}", "colour": ("red", "blue")[index % 2]}
+            if part != "b":
+                item["size"] = f"{(index * 7 + ord(part)) % 10}"
             dynamodb.put_item(TableName="things", Item={k: {"S": v} for k, v in item.items()})
 
     def keys(response: dict[str, Any]) -> list[str]:
@@ -191,8 +201,31 @@ def table_story(dynamodb: Any) -> dict[str, Any]:
                 )
             )
         ),
+        "index in order": index_pages(dynamodb, "colour = :c", {":c": {"S": "blue"}}),
+        "index range": index_pages(
+            dynamodb, "colour = :c AND size < :s", {":c": {"S": "blue"}, ":s": {"S": "5"}}
+        ),
         "scan": len(dynamodb.scan(TableName="things")["Items"]),
     }
+
+
+def index_pages(dynamodb: Any, condition: str, values: dict[str, Any]) -> list[str]:
+    """Every key the ranged index holds for ``condition``, two to a page, newest first."""
+    found: list[str] = []
+    request: dict[str, Any] = {
+        "TableName": "things",
+        "IndexName": "by-colour-size",
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeValues": values,
+        "ScanIndexForward": False,
+        "Limit": 2,
+    }
+    while True:
+        page = dynamodb.query(**request)
+        found += [f"{i['size']['S']}:{i['pk']['S']}/{i['sk']['S']}" for i in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return found
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def test_queries_answer_the_same(aws: None, speedups: bool) -> None:
@@ -203,5 +236,7 @@ def test_queries_answer_the_same(aws: None, speedups: bool) -> None:
         "reversed": ["c/05", "c/04", "c/03"],
         "missing": [],
         "index": sorted(f"{p}/{i:02d}" for p in "abc" for i in (2, 4)),
+        "index in order": ["8:a/03", "6:c/01", "4:c/05", "4:a/01", "2:a/05", "0:c/03"],
+        "index range": ["4:c/05", "4:a/01", "2:a/05", "0:c/03"],
         "scan": 15,
     }
