@@ -5,7 +5,7 @@ The DynamoDB, S3 and EventBridge implementations are in ``shared/storage/dunning
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -28,6 +28,11 @@ class DunningStore(Protocol):
     def shard_state(self, shard: int) -> ShardState: ...
 
     def case(self, customer_id: str) -> Case | None: ...
+
+    def cases_of(self, customer_ids: Collection[str]) -> dict[str, Case]:
+        """The cases of those of these customers who have one, in as few reads as the store
+        allows."""
+        ...
 
     def holds(self, customer_id: str) -> Holds: ...
 

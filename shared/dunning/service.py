@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -65,7 +65,7 @@ from shared.ports import DocumentArchive, NumberRanges
 
 logger = logging.getLogger(__name__)
 
-SettleOutcome = Literal["no_case", "open", "settled", "reactivated"]
+SettleOutcome = Literal["no_case", "open", "settled", "reactivated", "failed"]
 NO_NOTICE_REASON = "no dunning notice issued for the customer under this number"
 
 
@@ -119,12 +119,31 @@ class CaseSteps:
 
     def settle(self, customer_id: str, *, on: date) -> SettleOutcome:
         """After payments were posted: a claim paid in full ends dunning and reactivates the
-        customer at once. The statement import calls this for each customer it booked money to."""
-        case = self.store.case(customer_id)
+        customer at once."""
+        return self._settle(self.store.case(customer_id), on)
+
+    def settle_all(self, customer_ids: Collection[str], *, on: date) -> dict[str, SettleOutcome]:
+        """``settle`` for every customer a statement import booked money to: one batch read
+        finds those in dunning, and a customer whose settling fails is logged and left to the
+        next dunning run, which settles what this missed."""
+        cases = self.store.cases_of(customer_ids)
+        outcomes: dict[str, SettleOutcome] = {c: "no_case" for c in customer_ids}
+        for customer_id, case in sorted(cases.items()):
+            try:
+                outcomes[customer_id] = self._settle(case, on)
+            except Exception:
+                logger.exception(
+                    "dunning not told of a payment", extra={"customer_id": customer_id}
+                )
+                outcomes[customer_id] = "failed"
+        return outcomes
+
+    def _settle(self, case: Case | None, on: date) -> SettleOutcome:
         if case is not None and case.pending is not None:
             case = self.complete(case)
         if case is None:
             return "no_case"
+        customer_id = case.customer_id
         situation = Situation(customer_id, self.ledger.account(customer_id), case, Holds(), on)
         if not covered(situation, claim_items(situation)):
             return "open"
@@ -231,6 +250,9 @@ class DunningService:
 
     def settle(self, customer_id: str, *, on: date) -> SettleOutcome:
         return self.cases.settle(customer_id, on=on)
+
+    def settle_all(self, customer_ids: Collection[str], *, on: date) -> dict[str, SettleOutcome]:
+        return self.cases.settle_all(customer_ids, on=on)
 
     def _candidates(self, work: ShardWork) -> list[str]:
         after_days = self.policy.levels.level(1).after_days

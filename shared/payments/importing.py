@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -93,9 +93,9 @@ class ImportReport(BaseModel):
 
 class Settlement(Protocol):
     """Dunning's hook: a customer whose claim is now paid in full stops being dunned and is
-    reactivated at once (``DunningService.settle``)."""
+    reactivated at once (``DunningService.settle_all``)."""
 
-    def settle(self, customer_id: str, *, on: date) -> str: ...
+    def settle_all(self, customer_ids: Collection[str], *, on: date) -> Mapping[str, str]: ...
 
 
 @dataclass
@@ -185,16 +185,12 @@ class PaymentImport:
     def _settle(self, credited: set[str]) -> None:
         """Tell dunning of every customer money was booked to, as of today; a failure here
         loses nothing, the next dunning run settles what this missed."""
-        if self.settlement is None:
+        if self.settlement is None or not credited:
             return
-        today = self.now().date()
-        for customer_id in sorted(credited):
-            try:
-                self.settlement.settle(customer_id, on=today)
-            except Exception:
-                logger.exception(
-                    "dunning not told of a payment", extra={"customer_id": customer_id}
-                )
+        try:
+            self.settlement.settle_all(credited, on=self.now().date())
+        except Exception:
+            logger.exception("dunning not told of payments", extra={"customers": len(credited)})
 
     def _statement(
         self,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -32,6 +32,7 @@ from shared.storage.dynamodb import (
     DynamoDocuments,
     document_sort_key,
     from_item,
+    get_many,
     query_all,
     shard_key,
     to_item,
@@ -92,6 +93,11 @@ class DynamoDunningStore:
             TableName=self._table, Key=to_item(key), ConsistentRead=True
         )
         return _case_of(from_item(response["Item"])) if "Item" in response else None
+
+    def cases_of(self, customer_ids: Collection[str]) -> dict[str, Case]:
+        keys = [case_key(self._shard(c), c) for c in sorted(set(customer_ids))]
+        found = (_case_of(item) for item in get_many(self._client, self._table, keys))
+        return {case.customer_id: case for case in found}
 
     def holds(self, customer_id: str) -> Holds:
         items = self._query(shard_key(self._shard(customer_id)), f"HOLD#{customer_id}#")

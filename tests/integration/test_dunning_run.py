@@ -305,12 +305,12 @@ def test_payment_in_full_reactivates_at_once_through_the_settle_hook(
     received(aws, events)
 
     pay_all(ledger, anna, date(2026, 3, 6))
-    outcome = shared.wiring.dunning_service(Settings()).settle(
-        anna.customer_id, on=date(2026, 3, 6)
+    outcomes = shared.wiring.dunning_service(Settings()).settle_all(
+        {anna.customer_id, "C9999999"}, on=date(2026, 3, 6)
     )
     after = dun(aws, LEVEL_DAYS[5])
 
-    assert outcome == "reactivated"
+    assert outcomes == {anna.customer_id: "reactivated", "C9999999": "no_case"}
     (event,) = received(aws, events)
     assert (event["detail-type"], event["detail"]["occurred_on"]) == (
         "CustomerReactivated",

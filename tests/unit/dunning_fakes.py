@@ -4,7 +4,7 @@ and a small world that drives a dunning service over calendar time."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -58,6 +58,9 @@ class MemoryDunningStore:
 
     def case(self, customer_id: str) -> Case | None:
         return self.cases.get(customer_id)
+
+    def cases_of(self, customer_ids: Collection[str]) -> dict[str, Case]:
+        return {c: self.cases[c] for c in customer_ids if c in self.cases}
 
     def holds(self, customer_id: str) -> Holds:
         mine = [hold for key, hold in sorted(self.hold_records.items()) if key[0] == customer_id]

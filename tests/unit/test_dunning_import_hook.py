@@ -3,10 +3,12 @@ full ends dunning and reactivates a suspended customer at once."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from shared.accounts.model import Posting
+from shared.accounts.model import Account, Posting
+from shared.dunning.model import Case
 from shared.payments.importing import PaymentImport
 from tests.unit.dunning_fakes import World
 from tests.unit.payment_fakes import (
@@ -29,11 +31,11 @@ class Recorded:
         self.told: list[tuple[str, date]] = []
         self.fails = fails
 
-    def settle(self, customer_id: str, *, on: date) -> str:
-        self.told.append((customer_id, on))
+    def settle_all(self, customer_ids: Collection[str], *, on: date) -> dict[str, str]:
+        self.told += [(customer_id, on) for customer_id in sorted(customer_ids)]
         if self.fails:
             raise RuntimeError("dunning table throttled")
-        return "open"
+        return dict.fromkeys(customer_ids, "open")
 
 
 def importer(world: World, settlement: object) -> PaymentImport:
@@ -136,3 +138,42 @@ def test_only_customers_credited_are_told_and_a_failing_hook_fails_no_import() -
     assert report.matched == 1
     assert hook.told == [("C0000001", PAID_ON)]
     assert world.events.of("C0000001") == ["CustomerSuspended"]
+
+
+def test_settling_many_reads_the_cases_at_once_and_one_failure_spares_the_others() -> None:
+    world = suspended()
+    world.ledger.post(
+        [
+            Posting(
+                posting_id="statement:TX-PAID0003:credit",
+                customer_id="C0000001",
+                booked_on=PAID_ON,
+                kind="payment",
+                amount=Decimal("-150.00"),
+                item=None,
+                source="statement:TX-PAID0003",
+            )
+        ]
+    )
+    reads, account = world.store.cases_of, world.ledger.account
+    asked: list[set[str]] = []
+
+    def cases_of(customer_ids: Collection[str]) -> dict[str, Case]:
+        asked.append(set(customer_ids))
+        found = reads(customer_ids)
+        other = found["C0000001"].model_copy(update={"customer_id": "C0000000"})
+        return found | {"C0000000": other}
+
+    def account_or_throttled(customer_id: str) -> Account:
+        if customer_id == "C0000000":
+            raise RuntimeError("ledger throttled")
+        return account(customer_id)
+
+    world.store.cases_of = cases_of  # type: ignore[method-assign]
+    world.ledger.account = account_or_throttled  # type: ignore[method-assign]
+
+    outcomes = world.service.settle_all({"C0000001", "C0000002", "C0000000"}, on=PAID_ON)
+
+    assert asked == [{"C0000001", "C0000002", "C0000000"}]
+    assert outcomes == {"C0000001": "reactivated", "C0000002": "no_case", "C0000000": "failed"}
+    assert world.events.of("C0000001") == ["CustomerSuspended", "CustomerReactivated"]
