@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.accounts.model import Posting
 from shared.accounts.ports import BulkLedger
+from shared.bulk import fewer_collections
 from shared.money import ZERO, total
 from shared.payments.collections import CollectionBatches, Mandates
 from shared.payments.matching import (
@@ -170,8 +171,9 @@ class PaymentImport:
         tally = _Tally(ImportReport(digest=source.digest, format=source.format))
         loaded = _Loaded()
         try:
-            for statement in source.statements:
-                self._statement(statement, _Work(tally, loaded), holder, progress)
+            with fewer_collections():
+                for statement in source.statements:
+                    self._statement(statement, _Work(tally, loaded), holder, progress)
         finally:
             self.lock.release(holder)
         self._settle(tally.credited)

@@ -11,6 +11,7 @@ import hashlib
 import re
 from pathlib import Path
 
+from shared.bulk import fewer_collections
 from shared.payments.camt import read_camt
 from shared.payments.mt940 import read_mt940
 from shared.payments.statement import StatementError, StatementFile
@@ -29,9 +30,11 @@ def read_statement(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Statem
     if not head:
         raise StatementError("file", "the file is empty")
     if head.startswith(b"<"):
-        return read_camt(data, digest)
+        with fewer_collections():
+            return read_camt(data, digest)
     if _MT940_START.match(head) or _MT940_TAG.search(head):
-        return read_mt940(data, digest)
+        with fewer_collections():
+            return read_mt940(data, digest)
     raise StatementError("file", "neither camt XML nor MT940: the format is not recognised")
 
 
