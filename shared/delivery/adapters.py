@@ -23,6 +23,7 @@ from shared.invoicing.model import Invoice
 from shared.storage.dynamodb import (
     document_sort_key,
     from_item,
+    get_many,
     invoice_from_item,
     query_all,
     to_item,
@@ -31,7 +32,6 @@ from shared.storage.dynamodb import (
 SQS_BATCH_LIMIT = 10
 SEND_ATTEMPTS = 3
 DELIVERY_PARTITIONS = 16
-BATCH_GET_LIMIT = 100
 # SES v2 errors that sending the same message again cannot cure.
 PERMANENT_MAIL_ERRORS = frozenset(
     {"MessageRejected", "BadRequestException", "InvalidParameterValue"}
@@ -111,14 +111,9 @@ class DynamoDeliveryLog:
         return _record(from_item(response["Item"])) if "Item" in response else None
 
     def get_many(self, run_id: str, numbers: Sequence[str]) -> dict[str, DeliveryRecord]:
-        found: dict[str, DeliveryRecord] = {}
-        for start in range(0, len(numbers), BATCH_GET_LIMIT):
-            chunk = numbers[start : start + BATCH_GET_LIMIT]
-            keys = [to_item(delivery_key(run_id, number)) for number in chunk]
-            for item in self._batch_get(keys):
-                record = _record(from_item(item))
-                found[record.number] = record
-        return found
+        keys = [delivery_key(run_id, number) for number in numbers]
+        records = (_record(item) for item in get_many(self._client, self._table, keys))
+        return {record.number: record for record in records}
 
     def put(self, record: DeliveryRecord, *, replacing: DeliveryRecord | None) -> bool:
         item = delivery_key(record.run_id, record.number) | _stored(record)
@@ -148,13 +143,6 @@ class DynamoDeliveryLog:
                 ExpressionAttributeValues={":pk": {"S": f"DELIVERY#{run_id}#{spread:02d}"}},
             )
             yield from (_record(item) for item in items)
-
-    def _batch_get(self, keys: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
-        while request:
-            response = self._client.batch_get_item(RequestItems=request)
-            yield from response["Responses"].get(self._table, [])
-            request = response.get("UnprocessedKeys") or {}
 
 
 def _stored(record: DeliveryRecord) -> dict[str, Any]:

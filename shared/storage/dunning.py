@@ -44,7 +44,6 @@ logger = logging.getLogger(__name__)
 EVENT_SOURCE = "billing.dunning"
 PUT_EVENTS_LIMIT = 10
 PUT_EVENTS_ATTEMPTS = 3
-BATCH_GET_LIMIT = 100
 NOTICE_DOCUMENT_TYPE = "dunning"
 
 
@@ -196,14 +195,9 @@ class DynamoCustomerDirectory:
 
     def customers(self, shard: int, customer_ids: Sequence[str]) -> dict[str, Customer]:
         found: dict[str, Customer] = {}
-        ids = sorted(set(customer_ids))
-        for start in range(0, len(ids), BATCH_GET_LIMIT):
-            keys = [
-                to_item({"pk": shard_key(shard), "sk": f"{c}#CUSTOMER"})
-                for c in ids[start : start + BATCH_GET_LIMIT]
-            ]
-            for item in self._batch_get(keys):
-                self._add(found, item)
+        keys = [{"pk": shard_key(shard), "sk": f"{c}#CUSTOMER"} for c in sorted(set(customer_ids))]
+        for item in get_many(self._client, self._table, keys):
+            self._add(found, item)
         return found
 
     @staticmethod
@@ -216,13 +210,6 @@ class DynamoCustomerDirectory:
             )
             return
         found[customer.customer_id] = customer
-
-    def _batch_get(self, keys: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
-        while request:
-            response = self._client.batch_get_item(RequestItems=request)
-            yield from (from_item(i) for i in response["Responses"].get(self._table, []))
-            request = response.get("UnprocessedKeys") or {}
 
 
 class DynamoNotices:

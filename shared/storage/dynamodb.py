@@ -65,6 +65,7 @@ def attribute(value: Any) -> Mapping[str, Any]:
 
 # Integers of up to 38 digits are exact in DynamoDB; longer ones take the serializer's own check.
 _DYNAMODB_INT_LIMIT = 10**38
+BATCH_GET_LIMIT = 100
 
 
 def from_item(item: dict[str, Any]) -> Item:
@@ -100,13 +101,26 @@ def batch_put(client: Any, table: str, items: Iterable[Item]) -> int:
     return written
 
 
-def get_many(client: Any, table: str, keys: Sequence[Item]) -> list[Item]:
+def get_many(
+    client: Any,
+    table: str,
+    keys: Sequence[Item],
+    *,
+    projection: str | None = None,
+    names: dict[str, str] | None = None,
+) -> list[Item]:
     """Items by key, 100 to a BatchGetItem, consistent, retrying what DynamoDB left unprocessed;
-    keys without an item are left out."""
+    keys without an item are left out. ``projection`` (with ``names`` for its placeholders)
+    reads only those attributes."""
     found: list[Item] = []
-    for start in range(0, len(keys), 100):
-        chunk = [to_item(key) for key in keys[start : start + 100]]
-        pending: dict[str, Any] = {table: {"Keys": chunk, "ConsistentRead": True}}
+    for start in range(0, len(keys), BATCH_GET_LIMIT):
+        chunk = [to_item(key) for key in keys[start : start + BATCH_GET_LIMIT]]
+        request: dict[str, Any] = {"Keys": chunk, "ConsistentRead": True}
+        if projection:
+            request["ProjectionExpression"] = projection
+        if names:
+            request["ExpressionAttributeNames"] = names
+        pending: dict[str, Any] = {table: request}
         while pending:
             response = client.batch_get_item(RequestItems=pending)
             found += [from_item(item) for item in response["Responses"].get(table, [])]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from decimal import Decimal
@@ -26,13 +26,12 @@ from typing import Any
 
 from shared.accounts.model import Account, Posting, PostingKind, account_of
 from shared.storage import document_codec
-from shared.storage.dynamodb import Item, batch_put, from_item, query_all, to_item
+from shared.storage.dynamodb import Item, batch_put, get_many, query_all
 
 BOOKING_INDEX = "by-booking-day"
 # Part of the stored key format: changing it hides the postings of earlier days from the index.
 BOOKING_BUCKETS = 32
 PARALLEL_READS = 16
-_BATCH_GET = 100
 
 # Document types that are postings, with the kind they post as.
 DOCUMENT_KINDS: dict[str, PostingKind] = {
@@ -177,37 +176,8 @@ class DynamoLedger:
         return {(str(item["pk"]), str(item["sk"])) for item in found}
 
     def _get_many(self, keys: list[tuple[str, str]], *, projection: str | None) -> list[Item]:
-        found: list[Item] = []
-        for start in range(0, len(keys), _BATCH_GET):
-            chunk = keys[start : start + _BATCH_GET]
-            found += batch_get(self._client, self._table, chunk, projection=projection)
-        return found
-
-
-def batch_get(
-    client: Any,
-    table: str,
-    keys: Iterable[tuple[str, str]],
-    *,
-    projection: str | None,
-    names: dict[str, str] | None = None,
-) -> list[Item]:
-    """Up to 100 items by (pk, sk), retrying what DynamoDB left unprocessed."""
-    request: dict[str, Any] = {
-        "Keys": [to_item({"pk": pk, "sk": sk}) for pk, sk in keys],
-        "ConsistentRead": True,
-    }
-    if projection:
-        request["ProjectionExpression"] = projection
-    if names:
-        request["ExpressionAttributeNames"] = names
-    pending: dict[str, Any] = {table: request}
-    found: list[Item] = []
-    while pending:
-        response = client.batch_get_item(RequestItems=pending)
-        found += [from_item(item) for item in response.get("Responses", {}).get(table, [])]
-        pending = response.get("UnprocessedKeys") or {}
-    return found
+        wanted = [{"pk": pk, "sk": sk} for pk, sk in keys]
+        return get_many(self._client, self._table, wanted, projection=projection)
 
 
 def document_posting(item: Item, due_on: str | None) -> Posting:

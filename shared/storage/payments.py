@@ -33,8 +33,7 @@ from shared.accounts.model import Posting
 from shared.customers import shard_of
 from shared.invoicing.numbering import sequence_of
 from shared.payments.matching import Decision
-from shared.storage.dynamodb import Item, batch_put, query_all, shard_key, to_item
-from shared.storage.ledger import batch_get
+from shared.storage.dynamodb import Item, batch_put, get_many, query_all, shard_key, to_item
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +41,6 @@ UNMATCHED_BUCKETS = 8
 POSTINGS_PER_ITEM = 250
 _POSTINGS = TypeAdapter(tuple[Posting, ...])
 LOCK_KEY = {"pk": "PAYMENT-IMPORT", "sk": "LOCK"}
-_BATCH_GET = 100
 
 
 def decision_key(transaction_id: str) -> tuple[str, str]:
@@ -109,17 +107,19 @@ class DynamoDecisions:
 
     def decided(self, transaction_ids: Collection[str]) -> dict[str, Decision]:
         keys = [decision_key(transaction_id) for transaction_id in dict.fromkeys(transaction_ids)]
+        names = {"#d": "data", "#p": "parts"}
         found: dict[str, Decision] = {}
-        for start in range(0, len(keys), _BATCH_GET):
-            chunk = keys[start : start + _BATCH_GET]
-            names = {"#d": "data", "#p": "parts"}
-            for item in batch_get(
-                self._client, self._table, chunk, projection="pk, #d, #p", names=names
-            ):
-                decision = Decision.model_validate_json(item["data"])
-                if "parts" in item:
-                    decision = self._with_parts(decision, str(item["pk"]), int(item["parts"]))
-                found[decision.transaction.transaction_id] = decision
+        for item in get_many(
+            self._client,
+            self._table,
+            [{"pk": pk, "sk": sk} for pk, sk in keys],
+            projection="pk, #d, #p",
+            names=names,
+        ):
+            decision = Decision.model_validate_json(item["data"])
+            if "parts" in item:
+                decision = self._with_parts(decision, str(item["pk"]), int(item["parts"]))
+            found[decision.transaction.transaction_id] = decision
         return found
 
     def record(self, decisions: Sequence[Decision]) -> None:
@@ -324,16 +324,12 @@ class DynamoInvoiceOwners:
         return self._starts[number_range]
 
     def _blocks(self, pk: str, block_ids: set[str]) -> dict[str, tuple[int, list[str]]]:
-        keys = [(pk, block_id) for block_id in sorted(block_ids)]
-        blocks: dict[str, tuple[int, list[str]]] = {}
-        for start in range(0, len(keys), _BATCH_GET):
-            chunk = keys[start : start + _BATCH_GET]
-            for item in batch_get(
-                self._client,
-                self._table,
-                chunk,
-                projection="sk, #first, customers",
-                names={"#first": "first"},
-            ):
-                blocks[str(item["sk"])] = (int(item["first"]), list(item["customers"]))
-        return blocks
+        keys = [{"pk": pk, "sk": block_id} for block_id in sorted(block_ids)]
+        found = get_many(
+            self._client,
+            self._table,
+            keys,
+            projection="sk, #first, customers",
+            names={"#first": "first"},
+        )
+        return {str(item["sk"]): (int(item["first"]), list(item["customers"])) for item in found}
