@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 
+from cli.settings import cli_settings
 from infra import spec
 from shared.accounts.datev_export import DatevExportResult
 from shared.payments.debit_export import DebitExportRequest, DebitExportResult, ShardProgress
-from shared.settings import Settings
 from shared.wiring import client, datev_export, debit_export_service, ledger
 
 DEBIT_RESOURCES = (
@@ -18,21 +17,6 @@ DEBIT_RESOURCES = (
     spec.WORK.env_var,
 )
 DATEV_RESOURCES = (spec.DOCUMENTS.env_var, spec.CONTROL.env_var)
-
-
-def cli_settings(resources: dict[str, str]) -> Settings:
-    """Settings from the environment, the resource names found, and the defaults of a fresh
-    installation for what neither names; the resources this command does not touch get
-    placeholders."""
-    placeholders = {table.env_var: "unused" for table in spec.TABLES}
-    placeholders |= {bucket.env_var: "unused" for bucket in spec.BUCKETS}
-    given = spec.default_settings() | placeholders | resources
-    values = {
-        name.removeprefix("BILLING_").lower(): value
-        for name, value in given.items()
-        if name.startswith("BILLING_") and name not in os.environ
-    }
-    return Settings(**values)  # type: ignore[arg-type]
 
 
 def export_debits(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import os
 import re
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import click
 from rich.table import Table
 
 from cli.console import console, errors, print_json, progress_bar, quiet_libraries
+from cli.settings import cli_settings
 from infra import spec
 from shared.money import format_eur
 from shared.payments.importing import (
@@ -32,21 +32,10 @@ _CUSTOMER_ID = re.compile(r"C\d{7,12}")
 MOST_ROWS = 20
 
 
-def settings_of(resources: dict[str, str]) -> Settings:
-    """Settings from the defaults, the BILLING_ variables of this shell and the resources."""
-    values = spec.default_settings() | {
-        key: value for key, value in os.environ.items() if key.startswith("BILLING_")
-    }
-    values |= resources
-    return Settings.model_validate(
-        {key.removeprefix("BILLING_").lower(): value for key, value in values.items()}
-    )
-
-
 def _settings() -> Settings:
     from cli.main import _resources
 
-    return settings_of(_resources(*_RESOURCES))
+    return cli_settings(_resources(*_RESOURCES))
 
 
 @click.group()
