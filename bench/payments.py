@@ -9,6 +9,11 @@ the embedded AWS, timed step by step; the share of the import's wall time with a
 flight is the emulator's. The same statement is imported once more (nothing new may be posted),
 and once with in-memory ports: our code alone. Both imports must report the same figures.
 
+On AWS, moto's work becomes waiting for the network, while our code and the client's CPU for
+each call (botocore building and parsing requests, measured here apart from moto's) stay. The
+projection for one worker adds the three: our code, the client's CPU, and the calls' assumed
+latencies divided by how many the import keeps in flight.
+
 Seeding writes the document items the ledger reads (keys, number, type, dates, gross) and the
 number blocks the invoice run would have reserved, without rendering PDFs: the run is measured
 by its own bench.
@@ -40,6 +45,8 @@ from shared.payments.matching import MatchPolicy
 from shared.payments.references import compact
 from shared.payments.statement import StatementFile
 from shared.payments.statements import read_statement
+from shared.storage.dynamodb import BULK_WRITERS
+from shared.storage.ledger import PARALLEL_READS
 
 ENTRIES_TARGET_PER_SECOND = 10_000.0
 ISSUED = (date(2026, 11, 1), date(2026, 12, 1))
@@ -52,6 +59,10 @@ SUMMED_BATCH = 100
 DETAIL_BATCH = 1000
 PRICES = ("4.99", "9.99", "11.90", "17.85", "19.99", "23.80", "29.75", "59.50", "119.00")
 RETURN_REASONS = ("AC04", "MD06", "MS03", "AM04", "MD07")
+# Typical latencies of DynamoDB calls from a Lambda function in the same region, in seconds
+# (assumed, as in docs/scale-model.md), and how many of a kind the import has in flight at once.
+AWS_LATENCY = {"Query": 0.006, "BatchGetItem": 0.008, "BatchWriteItem": 0.010, "other": 0.005}
+IN_FLIGHT = {"Query": PARALLEL_READS, "BatchWriteItem": BULK_WRITERS}
 
 
 @dataclass(frozen=True)
@@ -251,10 +262,13 @@ def camt_file(plan: Plan) -> bytes:
 
 @dataclass
 class InFlight:
-    """Wall seconds with at least one AWS call in flight, and the calls by operation."""
+    """Wall seconds with at least one AWS call in flight, the calls by operation, and the CPU
+    seconds the calling threads spent in the client (botocore) apart from moto's own work: that
+    part stays when the import talks to AWS."""
 
     seconds: float = 0.0
     calls: Counter[str] = field(default_factory=Counter)
+    client_cpu: float = 0.0
     _active: int = 0
     _since: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -266,30 +280,46 @@ class InFlight:
             self._active += 1
             self.calls[operation] += 1
 
-    def leave(self) -> None:
+    def leave(self, cpu: float) -> None:
         with self._lock:
             self._active -= 1
+            self.client_cpu += cpu
             if self._active == 0:
                 self.seconds += time.perf_counter() - self._since
 
 
 @contextmanager
 def emulator_time() -> Iterator[InFlight]:
+    from moto.core.botocore_stubber import BotocoreStubber
+
     timer = InFlight()
     original = BaseClient._make_api_call
+    dispatch = BotocoreStubber.process_request
+    in_moto = threading.local()
 
     def call(client: Any, operation: str, params: Any) -> Any:
         timer.enter(operation)
+        in_moto.cpu = 0.0
+        started = time.thread_time()
         try:
             return original(client, operation, params)
         finally:
-            timer.leave()
+            timer.leave(time.thread_time() - started - in_moto.cpu)
+
+    def answer(stubber: Any, request: Any) -> Any:
+        started = time.thread_time()
+        try:
+            return dispatch(stubber, request)
+        finally:
+            in_moto.cpu += time.thread_time() - started
 
     BaseClient._make_api_call = call  # type: ignore[method-assign]
+    BotocoreStubber.process_request = answer  # type: ignore[method-assign]
     try:
         yield timer
     finally:
         BaseClient._make_api_call = original  # type: ignore[method-assign]
+        BotocoreStubber.process_request = dispatch  # type: ignore[method-assign]
 
 
 # --- the runs ---------------------------------------------------------------------------------
@@ -480,6 +510,15 @@ def check(measured: Measured) -> None:
         raise SystemExit(f"the re-import posted {again.postings} postings")
 
 
+def aws_waits(calls: Counter[str]) -> float:
+    """Seconds one worker waits for DynamoDB on AWS: each call's assumed in-region latency,
+    divided by the calls of its kind the import keeps in flight at a time."""
+    return sum(
+        count * AWS_LATENCY.get(operation, AWS_LATENCY["other"]) / IN_FLIGHT.get(operation, 1)
+        for operation, count in calls.items()
+    )
+
+
 def figures(measured: Measured) -> list[Any]:
     from bench.__main__ import Figure
 
@@ -519,6 +558,22 @@ def figures(measured: Measured) -> list[Any]:
         ),
         Figure("payments: our code alone, import only", rate(measured.memory_wall), "entries/s"),
         Figure("payments: re-import on the embedded AWS", rate(measured.again_wall), "entries/s"),
+        Figure(
+            "payments: client CPU per AWS call (botocore, without moto)",
+            round(measured.emulator.client_cpu / max(sum(writes.values()), 1) * 1000, 3),
+            "ms",
+        ),
+        Figure(
+            "payments: waits for AWS on one worker (assumed latencies)",
+            round(aws_waits(writes), 1),
+            "s",
+        ),
+        Figure(
+            "payments: projected on one AWS worker (our code, client CPU, waits)",
+            rate(ours + measured.emulator.client_cpu + aws_waits(writes)),
+            "entries/s",
+            ENTRIES_TARGET_PER_SECOND,
+        ),
         Figure("payments: matched", report.matched, "entries"),
         *(
             Figure(f"payments: matched by {rule}", count, "entries")

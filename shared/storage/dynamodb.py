@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import base64
 import json
+import random
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -66,6 +70,12 @@ def attribute(value: Any) -> Mapping[str, Any]:
 # Integers of up to 38 digits are exact in DynamoDB; longer ones take the serializer's own check.
 _DYNAMODB_INT_LIMIT = 10**38
 BATCH_GET_LIMIT = 100
+BATCH_WRITE_LIMIT = 25
+# Seconds before the first retry of what a batch call left unprocessed.
+UNPROCESSED_BACKOFF = 0.05
+# Batches in flight at a time where bulk work writes many (postings, decisions).
+BULK_WRITERS = 8
+_sleep = time.sleep
 
 
 def from_item(item: dict[str, Any]) -> Item:
@@ -87,18 +97,19 @@ def query_all(client: Any, **kwargs: Any) -> Iterator[Item]:
             yield from_item(item)
 
 
-def batch_put(client: Any, table: str, items: Iterable[Item]) -> int:
-    """Write items in batches of 25, retrying what DynamoDB left unprocessed."""
-    written = 0
-    batch: list[Item] = []
-    for item in items:
-        batch.append({"PutRequest": {"Item": to_item(item)}})
-        if len(batch) == 25:
-            written += _flush(client, table, batch)
-            batch = []
-    if batch:
-        written += _flush(client, table, batch)
-    return written
+def batch_put(client: Any, table: str, items: Iterable[Item], *, parallel: int = 1) -> int:
+    """Write items in batches of 25, retrying what DynamoDB left unprocessed; with ``parallel``
+    above one, that many batches are in flight at a time (their order is then unspecified)."""
+    batches = _batches((item for item in items), BATCH_WRITE_LIMIT)
+    if parallel <= 1:
+        return sum(_flush(client, table, batch) for batch in batches)
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        return sum(pool.map(lambda batch: _flush(client, table, batch), batches))
+
+
+def _batches(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
+    while batch := [{"PutRequest": {"Item": to_item(item)}} for item in islice(items, size)]:
+        yield batch
 
 
 def get_many(
@@ -121,7 +132,11 @@ def get_many(
         if names:
             request["ExpressionAttributeNames"] = names
         pending: dict[str, Any] = {table: request}
+        attempt = 0
         while pending:
+            if attempt:
+                _back_off(attempt)
+            attempt += 1
             response = client.batch_get_item(RequestItems=pending)
             found += [from_item(item) for item in response["Responses"].get(table, [])]
             pending = response.get("UnprocessedKeys") or {}
@@ -130,10 +145,21 @@ def get_many(
 
 def _flush(client: Any, table: str, batch: list[Item]) -> int:
     pending: dict[str, Any] = {table: batch}
+    attempt = 0
     while pending:
+        if attempt:
+            _back_off(attempt)
         response = client.batch_write_item(RequestItems=pending)
         pending = response.get("UnprocessedItems") or {}
+        attempt += 1
     return len(batch)
+
+
+def _back_off(attempt: int) -> None:
+    """DynamoDB leaves items unprocessed when a partition is throttled: wait before asking
+    again, twice as long each time (with jitter), at most a second and a half."""
+    jitter = random.uniform(0.5, 1.0)  # noqa: S311 - spreads retries, guards no secret
+    _sleep(jitter * min(UNPROCESSED_BACKOFF * 2 ** (attempt - 1), 1.5))
 
 
 def validation_reason(record: str, error: ValidationError) -> str:

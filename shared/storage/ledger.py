@@ -26,7 +26,7 @@ from typing import Any
 
 from shared.accounts.model import Account, Posting, PostingKind, account_of
 from shared.storage import document_codec
-from shared.storage.dynamodb import Item, batch_put, get_many, query_all
+from shared.storage.dynamodb import BULK_WRITERS, Item, batch_put, get_many, query_all
 
 BOOKING_INDEX = "by-booking-day"
 # Part of the stored key format: changing it hides the postings of earlier days from the index.
@@ -86,7 +86,7 @@ class DynamoLedger:
         items = {(account_key(p.customer_id), key): p for key, p in unique.items()}
         present = self._existing(list(items))
         new = [posting for key, posting in items.items() if key not in present]
-        batch_put(self._client, self._table, map(posting_item, new))
+        batch_put(self._client, self._table, map(posting_item, new), parallel=BULK_WRITERS)
         return len(new)
 
     def account(self, customer_id: str) -> Account:

@@ -33,7 +33,15 @@ from shared.accounts.model import Posting
 from shared.customers import shard_of
 from shared.invoicing.numbering import sequence_of
 from shared.payments.matching import Decision
-from shared.storage.dynamodb import Item, batch_put, get_many, query_all, shard_key, to_item
+from shared.storage.dynamodb import (
+    BULK_WRITERS,
+    Item,
+    batch_put,
+    get_many,
+    query_all,
+    shard_key,
+    to_item,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -125,8 +133,9 @@ class DynamoDecisions:
     def record(self, decisions: Sequence[Decision]) -> None:
         """Parts first: a decision item is only ever read with all its parts in place."""
         split = [_decision_items(decision) for decision in decisions]
-        batch_put(self._client, self._table, (part for parts, _ in split for part in parts))
-        batch_put(self._client, self._table, (header for _, header in split))
+        parts = (part for parts, _ in split for part in parts)
+        batch_put(self._client, self._table, parts, parallel=BULK_WRITERS)
+        batch_put(self._client, self._table, (header for _, header in split), parallel=BULK_WRITERS)
 
     def _with_parts(self, decision: Decision, pk: str, parts: int) -> Decision:
         items = query_all(
