@@ -301,6 +301,7 @@ def match_policy(settings: Settings) -> MatchPolicy:
         return_fee=settings.return_fee,
         fee_due_days=settings.payment_term_days,
         own_ibans=(compact(settings.seller_iban),),
+        notice_prefixes=(settings.dunning_prefix,),
     )
 
 

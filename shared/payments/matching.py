@@ -57,6 +57,7 @@ MatchRule = Literal[
     "invoice_number",
     "invoice_number_slip",
     "customer_amount",
+    "dunning_notice",
     "debit_return",
     "manual",
 ]
@@ -71,6 +72,8 @@ class MatchPolicy:
     fee_due_days: int
     # Our own accounts, compact IBANs; statements of other accounts are not posted.
     own_ibans: tuple[str, ...]
+    # Prefixes of dunning notice numbers: a payment quoting a notice pays the customer's claim.
+    notice_prefixes: tuple[str, ...] = ()
 
 
 class Revocation(BaseModel):
@@ -314,9 +317,14 @@ def _by_reference(transaction: BankTransaction, books: Books, policy: MatchPolic
         decision = _by_invoice_numbers(transaction, mentions, customers, books)
         if decision is not None:
             return decision
+    notices = _notice_mentions(transaction, policy)
+    if notices:
+        decision = _by_notice_numbers(transaction, notices, customers, books)
+        if decision is not None:
+            return decision
     if len(customers) == 1:
         return _by_customer_amount(transaction, customers[0], books)
-    return unmatched(transaction, _why_unmatched(mentions, customers, books))
+    return unmatched(transaction, _why_unmatched(mentions, notices, customers, books))
 
 
 def _by_structured_reference(
@@ -333,17 +341,26 @@ def _by_structured_reference(
 
 
 def _why_unmatched(
-    mentions: Sequence[NumberMention], customers: Sequence[str], books: Books
+    mentions: Sequence[NumberMention],
+    notices: Sequence[NumberMention],
+    customers: Sequence[str],
+    books: Books,
 ) -> str:
-    owners = sorted({books.owners[m.number] for m in mentions if m.number in books.owners})
+    named = [*mentions, *notices]
+    owners = sorted({books.owners[m.number] for m in named if m.number in books.owners})
     if len(customers) > 1:
         return "names several customers: " + ", ".join(customers)
     if len(owners) > 1:
         return "names invoices of several customers: " + ", ".join(owners)
     if mentions:
-        named = ", ".join(m.number or f"{m.prefix}-{m.year}-{m.digits}" for m in mentions)
-        return f"invoice number {named} is none of our open invoices"
+        return f"invoice number {_numbers(mentions)} is none of our open invoices"
+    if notices:
+        return f"dunning notice {_numbers(notices)} is none of ours"
     return "names no invoice, customer or reference of ours"
+
+
+def _numbers(mentions: Sequence[NumberMention]) -> str:
+    return ", ".join(m.number or f"{m.prefix}-{m.year}-{m.digits}" for m in mentions)
 
 
 def _structured_mention(transaction: BankTransaction, policy: MatchPolicy) -> NumberMention | None:
@@ -384,6 +401,31 @@ def _by_invoice_numbers(
     postings = settle(transaction, payer, items, transaction.amount)
     rule: MatchRule = "invoice_number_slip" if slipped else "invoice_number"
     return Decision(transaction=transaction, rule=rule, postings=postings)
+
+
+def _notice_mentions(
+    transaction: BankTransaction, policy: MatchPolicy
+) -> tuple[NumberMention, ...]:
+    if not policy.notice_prefixes:
+        return ()
+    return invoice_mentions(transaction.remittance, policy.notice_prefixes)
+
+
+def _by_notice_numbers(
+    transaction: BankTransaction,
+    notices: Sequence[NumberMention],
+    customers: Sequence[str],
+    books: Books,
+) -> Decision | None:
+    """A payment quoting a dunning notice pays what the customer owes, the items due first
+    first (fees and interest of a notice fall due with its deadline); the rest is credit.
+    Notice numbers are taken as typed: a slip is never guessed at."""
+    payer = _payer(transaction, notices, customers, books)
+    if payer is None or not any(books.owners.get(n.number or "") == payer for n in notices):
+        return None
+    items = sorted(books.open_items(payer), key=_due_first)
+    postings = settle(transaction, payer, items, transaction.amount)
+    return Decision(transaction=transaction, rule="dunning_notice", postings=postings)
 
 
 def _payer(
@@ -562,9 +604,10 @@ def _text(transaction: BankTransaction) -> str:
 
 
 def _mentions(transaction: BankTransaction, policy: MatchPolicy) -> tuple[NumberMention, ...]:
+    """Every number a transaction names whose owner matching may ask for."""
     structured = _structured_mention(transaction, policy)
     text = invoice_mentions(transaction.remittance, policy.invoice_prefixes)
-    return ((structured,) if structured else ()) + text
+    return ((structured,) if structured else ()) + text + _notice_mentions(transaction, policy)
 
 
 class AssignmentError(ValueError):

@@ -537,16 +537,14 @@ def test_a_statement_import_paying_the_claim_reactivates_the_customer_at_once(
         dun(aws, day)
     received(aws, events)
     owed = ledger.account(anna.customer_id).balance
-    paid = bank.Booking(
-        owed, date(2026, 3, 6), remittance=f"MA-2026-00000005 Kd-Nr. {anna.customer_id}"
-    )
+    paid = bank.Booking(owed, date(2026, 3, 6), remittance="Mahnung MA 2026 00000005")
     statement = bank.BankStatement(
         [paid], account=bank.Account(iban="DE02120300000000202051"), statement_id="STMT-0306"
     )
 
     report = payment_import(Settings(), aws.dynamodb).run(read_statement(bank.camt053(statement)))
 
-    assert (owed, report.by_rule) == (Decimal("132.32"), {"customer_amount": 1})
+    assert (owed, report.by_rule) == (Decimal("132.32"), {"dunning_notice": 1})
     (event,) = received(aws, events)
     assert (event["detail-type"], event["detail"]["customer_id"]) == (
         "CustomerReactivated",

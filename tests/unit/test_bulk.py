@@ -39,14 +39,19 @@ def test_garbage_of_the_block_is_collected_after_it() -> None:
     class Node:
         partner: Node | None = None
 
-    with pytest.raises(RuntimeError), fewer_collections():
-        left, right = Node(), Node()
-        left.partner, right.partner = right, left
-        watched = weakref.ref(left)
-        del left, right
-        raise RuntimeError("the import failed half-way")
+    watched: list[weakref.ref[Node]] = []
 
+    def fail_half_way() -> None:
+        with fewer_collections():
+            left, right = Node(), Node()
+            left.partner, right.partner = right, left
+            watched.append(weakref.ref(left))
+            del left, right
+            raise RuntimeError("the import failed half-way")
+
+    with pytest.raises(RuntimeError):
+        fail_half_way()
     gc.collect()
 
     assert gc.get_freeze_count() == 0
-    assert watched() is None
+    assert watched[0]() is None

@@ -4,6 +4,7 @@ full ends dunning and reactivates a suspended customer at once."""
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -177,3 +178,36 @@ def test_settling_many_reads_the_cases_at_once_and_one_failure_spares_the_others
     assert asked == [{"C0000001", "C0000002", "C0000000"}]
     assert outcomes == {"C0000001": "reactivated", "C0000002": "no_case", "C0000000": "failed"}
     assert world.events.of("C0000001") == ["CustomerSuspended", "CustomerReactivated"]
+
+
+class NoticeOwners(MemoryOwners):
+    """Invoice owners from the ledger, notice owners from the notices the world issued."""
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world.ledger.postings)
+        self._notices = world.notices
+
+    def owners(self, numbers: Collection[str]) -> dict[str, str]:
+        issued = self._notices.issued
+        found = {n: issued[n].customer_id for n in numbers if n in issued}
+        return super().owners(numbers) | found
+
+
+def test_paying_the_amount_of_a_notice_by_quoting_its_number_ends_dunning() -> None:
+    world = World()
+    customer = unpaid(world)
+    world.run_days(STEP_DAYS["reminder"], STEP_DAYS["first_notice"])
+    notice = world.notices.issued["MA-2026-00000002"]
+    paid = transaction(
+        str(notice.total), transaction_id="TX-NOTICE01", remittance="Ihre Mahnung MA 2026 2"
+    )
+    use_case = replace(importer(world, world.service), owners=NoticeOwners(world))
+    use_case = replace(use_case, policy=replace(POLICY, notice_prefixes=("MA",)))
+
+    report = use_case.run(statement_file(paid))
+    world.run(STEP_DAYS["second_notice"])
+
+    assert report.by_rule == {"dunning_notice": 1}
+    assert world.ledger.account(customer.customer_id).open_items() == ()
+    assert world.store.case(customer.customer_id) is None
+    assert "MA-2026-00000003" not in world.notices.issued

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shared.accounts.model import Posting
 from shared.money import total
 from shared.payments.collections import Collection, CollectionBatch
 from shared.payments.matching import Books, Decision, decide, statement_problem
@@ -516,3 +518,86 @@ def test_every_decision_reconciles_to_the_cent(
     assert account.balance == total(p.amount for p in account.postings)
     assert open_sum == account.balance + account.unapplied_credit
     assert all(item.open >= 0 for item in account.items())
+
+
+# (e) payments quoting a dunning notice
+
+NOTICES = replace(POLICY, notice_prefixes=("MA",))
+
+
+def _fee(customer_id: str, notice: str, amount: str, due_on: date) -> Posting:
+    return Posting(
+        posting_id=f"dunning:{customer_id}:fee-{notice}",
+        customer_id=customer_id,
+        booked_on=due_on - timedelta(days=10),
+        kind="dunning_fee",
+        amount=Decimal(amount),
+        item=f"fee-{notice}",
+        document_number=notice,
+        source="dunning:run",
+        due_on=due_on,
+    )
+
+
+def _dunned() -> Books:
+    books = books_of(
+        invoice(ANNA, "RE-2026-00000001", "119.00", issued=date(2026, 10, 1)),
+        invoice(ANNA, "RE-2026-00000002", "11.90", issued=date(2026, 11, 1)),
+        _fee(ANNA, "MA-2026-00000007", "2.50", date(2026, 11, 30)),
+        invoice(BEN, "RE-2026-00000003", "50.00"),
+    )
+    books.owners["MA-2026-00000007"] = ANNA
+    return books
+
+
+def test_a_payment_quoting_a_notice_pays_the_items_due_first_and_keeps_the_rest_as_credit() -> None:
+    decision = decide(
+        transaction("140.00", remittance="Mahnung MA-2026-00000007"), _dunned(), NOTICES
+    )
+
+    assert decision.rule == "dunning_notice"
+    assert _paid(decision) == [
+        (ANNA, "RE-2026-00000001", Decimal("-119.00")),
+        (ANNA, "RE-2026-00000002", Decimal("-11.90")),
+        (ANNA, "fee-MA-2026-00000007", Decimal("-2.50")),
+        (ANNA, None, Decimal("-6.60")),
+    ]
+    _assert_reconciles(decision)
+
+
+def test_a_part_payment_quoting_a_notice_leaves_the_later_items_open() -> None:
+    decision = decide(transaction("100.00", remittance="ma 2026 7"), _dunned(), NOTICES)
+
+    assert decision.rule == "dunning_notice"
+    assert _paid(decision) == [(ANNA, "RE-2026-00000001", Decimal("-100.00"))]
+
+
+def test_an_invoice_number_beside_a_notice_number_decides() -> None:
+    text = "MA-2026-00000007 RE-2026-00000002"
+
+    decision = decide(transaction("11.90", remittance=text), _dunned(), NOTICES)
+
+    assert decision.rule == "invoice_number"
+    assert _paid(decision) == [(ANNA, "RE-2026-00000002", Decimal("-11.90"))]
+
+
+def test_a_notice_we_never_sent_or_one_of_another_customer_is_not_guessed_at() -> None:
+    unknown = decide(transaction("10.00", remittance="MA-2026-00000008"), _dunned(), NOTICES)
+    other = decide(
+        transaction("10.00", remittance="MA-2026-00000007 Kunde C0000002"), _dunned(), NOTICES
+    )
+
+    assert (unknown.rule, unknown.reason) == (
+        None,
+        "dunning notice MA-2026-00000008 is none of ours",
+    )
+    assert (other.rule, other.reason) == (
+        None,
+        "C0000002 named, but 10.00 fits none of its open items",
+    )
+
+
+def test_without_notice_prefixes_a_notice_number_is_just_text() -> None:
+    decision = decide(transaction("140.00", remittance="MA-2026-00000007"), _dunned(), POLICY)
+
+    assert decision.rule is None
