@@ -214,9 +214,21 @@ class DynamoOrderContracts:
         positions: Sequence[Position],
         mandate: Mandate | None,
     ) -> None:
-        """One batch: writing the same content again is harmless, so a retry just repeats it."""
+        """Writing the same content again is harmless, so a retry just repeats it. A mandate
+        already stored keeps what was noted on it since (revoked, first collected): an order
+        that names it again changes its data only, and a revoked mandate stays revoked."""
         items = [customer_item(customer)] if customer else []
         items += [position_item(shard, position) for position in positions]
-        if mandate is not None:
-            items.append(mandate_item(shard, mandate))
         batch_put(self._client, self._table, items)
+        if mandate is not None:
+            self._keep_mandate(shard, mandate)
+
+    def _keep_mandate(self, shard: int, mandate: Mandate) -> None:
+        item = mandate_item(shard, mandate)
+        self._client.update_item(
+            TableName=self._table,
+            Key=to_item({"pk": item["pk"], "sk": item["sk"]}),
+            UpdateExpression="SET kind = :kind, #data = :data",
+            ExpressionAttributeNames={"#data": "data"},
+            ExpressionAttributeValues=to_item({":kind": item["kind"], ":data": item["data"]}),
+        )

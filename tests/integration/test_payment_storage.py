@@ -9,8 +9,9 @@ from shared.customers import shard_of
 from shared.orders.model import Mandate
 from shared.payments.matching import unmatched
 from shared.payments.statement import BankTransaction
+from shared.storage.debits import DynamoDebitMandates
 from shared.storage.dynamodb import batch_put
-from shared.storage.orders import mandate_item
+from shared.storage.orders import DynamoOrderContracts, mandate_item
 from shared.storage.payments import (
     DynamoDecisions,
     DynamoImportLock,
@@ -65,6 +66,27 @@ def test_a_mandate_keeps_its_first_revocation_and_no_mandate_is_made_up(aws: Aws
     (mandate,) = [i for i in items if "MANDATE" in str(i["sk"])]
     assert (mandate["revoked_reason"], mandate["revoked_on"]) == ("AC04", "2026-12-05")
     assert mandate["data"] == _mandate("C0000001").model_dump_json()
+
+
+def test_an_order_naming_a_revoked_mandate_again_leaves_it_revoked(aws: Aws) -> None:
+    table = aws.stack.table_names["Contracts"]
+    shard = shard_of("C0000001", SHARDS)
+    contracts = DynamoOrderContracts(aws.dynamodb, table, SHARDS)
+    contracts.write(customer=None, shard=shard, positions=(), mandate=_mandate("C0000001"))
+    DynamoDebitMandates(aws.dynamodb, table).note_first_collection(
+        shard, "C0000001", "M-C0000001", on=date(2026, 11, 15)
+    )
+    DynamoMandates(aws.dynamodb, table, SHARDS).revoke(
+        "C0000001", "M-C0000001", reason="AC04", on=date(2026, 12, 5)
+    )
+    amended = _mandate("C0000001").model_copy(update={"account_holder": "Kundin"})
+
+    contracts.write(customer=None, shard=shard, positions=(), mandate=amended)
+
+    (stored,) = DynamoDebitMandates(aws.dynamodb, table).load_mandates(shard)["C0000001"]
+    assert stored.mandate == amended
+    assert (stored.revoked_reason, stored.revoked_on) == ("AC04", date(2026, 12, 5))
+    assert stored.first_collected_on == date(2026, 11, 15)
 
 
 def test_invoice_owners_come_from_the_runs_number_blocks(aws: Aws) -> None:
