@@ -229,7 +229,8 @@ def _vat_id(rng: random.Random, country: str, quality: str) -> str | None:
     if country == "DE":
         return f"DE{digits}{mod_11_10.calc_check_digit(digits)}"
     if country == "AT":
-        return f"ATU{digits[:7]}{uid.calc_check_digit(digits[:7])}"
+        # python-stdnum computes the check digit of "U" and the seven digits.
+        return "ATU" + digits[:7] + uid.calc_check_digit("U" + digits[:7])
     siren = digits + luhn.calc_check_digit(digits)
     return f"FR{(12 + 3 * (int(siren) % 97)) % 97:02d}{siren}"
 
