@@ -45,7 +45,7 @@ from shared.payments.matching import MatchPolicy
 from shared.payments.references import compact
 from shared.payments.statement import StatementFile
 from shared.payments.statements import read_statement
-from shared.storage.dynamodb import BULK_WRITERS
+from shared.storage.dynamodb import BULK_CALLS
 from shared.storage.ledger import PARALLEL_READS
 
 ENTRIES_TARGET_PER_SECOND = 10_000.0
@@ -62,7 +62,7 @@ RETURN_REASONS = ("AC04", "MD06", "MS03", "AM04", "MD07")
 # Typical latencies of DynamoDB calls from a Lambda function in the same region, in seconds
 # (assumed, as in docs/scale-model.md), and how many of a kind the import has in flight at once.
 AWS_LATENCY = {"Query": 0.006, "BatchGetItem": 0.008, "BatchWriteItem": 0.010, "other": 0.005}
-IN_FLIGHT = {"Query": PARALLEL_READS, "BatchWriteItem": BULK_WRITERS}
+IN_FLIGHT = {"Query": PARALLEL_READS, "BatchWriteItem": BULK_CALLS, "BatchGetItem": BULK_CALLS}
 
 
 @dataclass(frozen=True)

@@ -43,3 +43,8 @@ class BulkLedger(Ledger, Protocol):
     """A ledger that reads many accounts at once, as the statement import needs them."""
 
     def accounts(self, customer_ids: Collection[str]) -> dict[str, Account]: ...
+
+    def post_new(self, postings: Sequence[Posting]) -> int:
+        """Write postings that no earlier write can hold (those of decisions recorded just
+        now, whose ids derive from their new transactions) without reading first; how many."""
+        ...

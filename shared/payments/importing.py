@@ -238,7 +238,7 @@ class PaymentImport:
         started = time.perf_counter()
         self.decisions.record(decisions)
         tally.timed("post", started)
-        self._apply(decisions, tally)
+        self._apply(decisions, tally, fresh=True)
         tally.count(decisions)
 
     def _decide(
@@ -293,13 +293,15 @@ class PaymentImport:
             books.accounts |= self.ledger.accounts(customers)
         return books
 
-    def _apply(self, decisions: Sequence[Decision], tally: _Tally) -> None:
-        """Write what the decisions say; what is written already is not written again."""
+    def _apply(self, decisions: Sequence[Decision], tally: _Tally, *, fresh: bool = False) -> None:
+        """Write what the decisions say; what is written already is not written again.
+        Postings of ``fresh`` decisions, recorded just now, cannot be written yet."""
         if not decisions:
             return
         started = time.perf_counter()
         postings = [p for d in decisions for p in d.postings]
-        tally.report.postings += self.ledger.post(postings)
+        post = self.ledger.post_new if fresh else self.ledger.post
+        tally.report.postings += post(postings)
         tally.credit(postings)
         for decision in decisions:
             for revocation in decision.revocations:

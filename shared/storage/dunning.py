@@ -29,6 +29,7 @@ from shared.customers import Customer, shard_of
 from shared.dunning.model import Case, Hold, HoldKind, Holds, Notice, ProvisioningEvent
 from shared.dunning.ports import ShardState
 from shared.storage.dynamodb import (
+    BULK_CALLS,
     DynamoDocuments,
     document_sort_key,
     from_item,
@@ -95,7 +96,8 @@ class DynamoDunningStore:
 
     def cases_of(self, customer_ids: Collection[str]) -> dict[str, Case]:
         keys = [case_key(self._shard(c), c) for c in sorted(set(customer_ids))]
-        found = (_case_of(item) for item in get_many(self._client, self._table, keys))
+        items = get_many(self._client, self._table, keys, parallel=BULK_CALLS)
+        found = (_case_of(item) for item in items)
         return {case.customer_id: case for case in found}
 
     def holds(self, customer_id: str) -> Holds:

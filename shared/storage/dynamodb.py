@@ -73,8 +73,8 @@ BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25
 # Seconds before the first retry of what a batch call left unprocessed.
 UNPROCESSED_BACKOFF = 0.05
-# Batches in flight at a time where bulk work writes many (postings, decisions).
-BULK_WRITERS = 8
+# Batch calls in flight at a time where bulk work reads or writes many (postings, decisions).
+BULK_CALLS = 8
 _sleep = time.sleep
 
 
@@ -119,27 +119,47 @@ def get_many(
     *,
     projection: str | None = None,
     names: dict[str, str] | None = None,
+    parallel: int = 1,
 ) -> list[Item]:
     """Items by key, 100 to a BatchGetItem, consistent, retrying what DynamoDB left unprocessed;
     keys without an item are left out. ``projection`` (with ``names`` for its placeholders)
-    reads only those attributes."""
+    reads only those attributes; with ``parallel`` above one, that many batches are in flight."""
+    chunks = [
+        keys[start : start + BATCH_GET_LIMIT] for start in range(0, len(keys), BATCH_GET_LIMIT)
+    ]
+
+    def read(chunk: Sequence[Item]) -> list[Item]:
+        return _get_batch(client, table, chunk, projection=projection, names=names)
+
+    if parallel <= 1 or len(chunks) <= 1:
+        return [item for chunk in chunks for item in read(chunk)]
+    with ThreadPoolExecutor(max_workers=min(parallel, len(chunks))) as pool:
+        return [item for found in pool.map(read, chunks) for item in found]
+
+
+def _get_batch(
+    client: Any,
+    table: str,
+    keys: Sequence[Item],
+    *,
+    projection: str | None,
+    names: dict[str, str] | None,
+) -> list[Item]:
+    request: dict[str, Any] = {"Keys": [to_item(key) for key in keys], "ConsistentRead": True}
+    if projection:
+        request["ProjectionExpression"] = projection
+    if names:
+        request["ExpressionAttributeNames"] = names
     found: list[Item] = []
-    for start in range(0, len(keys), BATCH_GET_LIMIT):
-        chunk = [to_item(key) for key in keys[start : start + BATCH_GET_LIMIT]]
-        request: dict[str, Any] = {"Keys": chunk, "ConsistentRead": True}
-        if projection:
-            request["ProjectionExpression"] = projection
-        if names:
-            request["ExpressionAttributeNames"] = names
-        pending: dict[str, Any] = {table: request}
-        attempt = 0
-        while pending:
-            if attempt:
-                _back_off(attempt)
-            attempt += 1
-            response = client.batch_get_item(RequestItems=pending)
-            found += [from_item(item) for item in response["Responses"].get(table, [])]
-            pending = response.get("UnprocessedKeys") or {}
+    pending: dict[str, Any] = {table: request}
+    attempt = 0
+    while pending:
+        if attempt:
+            _back_off(attempt)
+        attempt += 1
+        response = client.batch_get_item(RequestItems=pending)
+        found += [from_item(item) for item in response["Responses"].get(table, [])]
+        pending = response.get("UnprocessedKeys") or {}
     return found
 
 

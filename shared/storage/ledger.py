@@ -26,7 +26,7 @@ from typing import Any
 
 from shared.accounts.model import Account, Posting, PostingKind, account_of
 from shared.storage import document_codec
-from shared.storage.dynamodb import BULK_WRITERS, Item, batch_put, get_many, query_all
+from shared.storage.dynamodb import BULK_CALLS, Item, batch_put, get_many, query_all
 
 BOOKING_INDEX = "by-booking-day"
 # Part of the stored key format: changing it hides the postings of earlier days from the index.
@@ -86,8 +86,15 @@ class DynamoLedger:
         items = {(account_key(p.customer_id), key): p for key, p in unique.items()}
         present = self._existing(list(items))
         new = [posting for key, posting in items.items() if key not in present]
-        batch_put(self._client, self._table, map(posting_item, new), parallel=BULK_WRITERS)
+        batch_put(self._client, self._table, map(posting_item, new), parallel=BULK_CALLS)
         return len(new)
+
+    def post_new(self, postings: Sequence[Posting]) -> int:
+        unique = {(account_key(p.customer_id), posting_sort_key(p)): p for p in postings}
+        batch_put(
+            self._client, self._table, map(posting_item, unique.values()), parallel=BULK_CALLS
+        )
+        return len(unique)
 
     def account(self, customer_id: str) -> Account:
         """The customer's postings, issued invoices and corrections included, in one query.
@@ -177,7 +184,9 @@ class DynamoLedger:
 
     def _get_many(self, keys: list[tuple[str, str]], *, projection: str | None) -> list[Item]:
         wanted = [{"pk": pk, "sk": sk} for pk, sk in keys]
-        return get_many(self._client, self._table, wanted, projection=projection)
+        return get_many(
+            self._client, self._table, wanted, projection=projection, parallel=BULK_CALLS
+        )
 
 
 def document_posting(item: Item, due_on: str | None) -> Posting:

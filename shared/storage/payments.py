@@ -34,7 +34,7 @@ from shared.customers import shard_of
 from shared.invoicing.numbering import sequence_of
 from shared.payments.matching import Decision
 from shared.storage.dynamodb import (
-    BULK_WRITERS,
+    BULK_CALLS,
     Item,
     batch_put,
     get_many,
@@ -123,6 +123,7 @@ class DynamoDecisions:
             [{"pk": pk, "sk": sk} for pk, sk in keys],
             projection="pk, #d, #p",
             names=names,
+            parallel=BULK_CALLS,
         ):
             decision = Decision.model_validate_json(item["data"])
             if "parts" in item:
@@ -134,8 +135,8 @@ class DynamoDecisions:
         """Parts first: a decision item is only ever read with all its parts in place."""
         split = [_decision_items(decision) for decision in decisions]
         parts = (part for parts, _ in split for part in parts)
-        batch_put(self._client, self._table, parts, parallel=BULK_WRITERS)
-        batch_put(self._client, self._table, (header for _, header in split), parallel=BULK_WRITERS)
+        batch_put(self._client, self._table, parts, parallel=BULK_CALLS)
+        batch_put(self._client, self._table, (header for _, header in split), parallel=BULK_CALLS)
 
     def _with_parts(self, decision: Decision, pk: str, parts: int) -> Decision:
         items = query_all(
@@ -340,5 +341,6 @@ class DynamoInvoiceOwners:
             keys,
             projection="sk, #first, customers",
             names={"#first": "first"},
+            parallel=BULK_CALLS,
         )
         return {str(item["sk"]): (int(item["first"]), list(item["customers"])) for item in found}

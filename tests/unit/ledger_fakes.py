@@ -24,6 +24,13 @@ class MemoryLedger:
                 new += 1
         return new
 
+    def post_new(self, postings: Sequence[Posting]) -> int:
+        """``post``, refusing postings it holds already: the import promises they are new."""
+        held = [p.posting_id for p in postings if p.posting_id in self.postings]
+        if held:
+            raise AssertionError(f"postings said to be new are stored already: {held}")
+        return self.post(postings)
+
     def account(self, customer_id: str) -> Account:
         return account_of(customer_id, self._by_customer.get(customer_id, ()))
 

@@ -34,7 +34,9 @@ class Throttled:
 
     def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803
         ((table, request),) = RequestItems.items()
-        self.calls += 1
+        with self._lock:
+            self.calls += 1
+            self.threads.add(threading.get_ident())
         keys = request["Keys"]
         kept, left = (keys[:-1], keys[-1:]) if len(keys) > 1 else (keys, [])
         found = [self.stored[key["pk"]["S"]] for key in kept if key["pk"]["S"] in self.stored]
@@ -112,3 +114,15 @@ def test_each_wait_is_about_twice_the_one_before(waits: list[float]) -> None:
     for attempt, wait in enumerate(waits):
         longest = 0.05 * 2**attempt
         assert longest / 2 <= wait <= longest
+
+
+def test_parallel_reads_find_every_item_once(waits: list[float]) -> None:
+    client = Throttled()
+    keys = [{"pk": f"P{index:04d}", "sk": "x"} for index in range(2_000)]
+    batch_put(client, "t", keys, parallel=4)
+    client.threads.clear()
+
+    found = get_many(client, "t", [*keys, {"pk": "missing", "sk": "x"}], parallel=4)
+
+    assert sorted(item["pk"] for item in found) == [key["pk"] for key in keys]
+    assert len(client.threads) > 1
