@@ -417,13 +417,14 @@ def _by_notice_numbers(
     customers: Sequence[str],
     books: Books,
 ) -> Decision | None:
-    """A payment quoting a dunning notice pays what the customer owes, the items due first
-    first (fees and interest of a notice fall due with its deadline); the rest is credit.
-    Notice numbers are taken as typed: a slip is never guessed at."""
+    """A payment quoting a dunning notice pays what the customer owes: as § 367 (1) BGB
+    orders it, costs first (dunning and return fees), then interest, then the invoices, each
+    group the items due first first; the rest is credit. Notice numbers are taken as typed: a
+    slip is never guessed at."""
     payer = _payer(transaction, notices, customers, books)
     if payer is None or not any(books.owners.get(n.number or "") == payer for n in notices):
         return None
-    items = sorted(books.open_items(payer), key=_due_first)
+    items = sorted(books.open_items(payer), key=_costs_interest_principal)
     postings = settle(transaction, payer, items, transaction.amount)
     return Decision(transaction=transaction, rule="dunning_notice", postings=postings)
 
@@ -636,6 +637,13 @@ def assign_by_hand(
     return Decision(
         transaction=transaction, rule="manual", postings=postings, decided_by=f"manual:{who}"
     )
+
+
+_SETTLING_ORDER = {"dunning_fee": 0, "return_fee": 0, "collection_fee": 0, "interest": 1}
+
+
+def _costs_interest_principal(item: OpenItem) -> tuple[int, date, str]:
+    return (_SETTLING_ORDER.get(item.kind, 2), *_due_first(item))
 
 
 def _due_first(item: OpenItem) -> tuple[date, str]:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.accounts.model import Posting
+from shared.accounts.model import Posting, PostingKind
 from shared.money import total
 from shared.payments.collections import Collection, CollectionBatch
 from shared.payments.matching import Books, Decision, decide, statement_problem
@@ -525,14 +525,17 @@ def test_every_decision_reconciles_to_the_cent(
 NOTICES = replace(POLICY, notice_prefixes=("MA",))
 
 
-def _fee(customer_id: str, notice: str, amount: str, due_on: date) -> Posting:
+def _charge(
+    customer_id: str, notice: str, amount: str, due_on: date, *, kind: PostingKind = "dunning_fee"
+) -> Posting:
+    item = f"{'fee' if kind == 'dunning_fee' else kind}-{notice}"
     return Posting(
-        posting_id=f"dunning:{customer_id}:fee-{notice}",
+        posting_id=f"dunning:{customer_id}:{item}",
         customer_id=customer_id,
         booked_on=due_on - timedelta(days=10),
-        kind="dunning_fee",
+        kind=kind,
         amount=Decimal(amount),
-        item=f"fee-{notice}",
+        item=item,
         document_number=notice,
         source="dunning:run",
         due_on=due_on,
@@ -543,33 +546,40 @@ def _dunned() -> Books:
     books = books_of(
         invoice(ANNA, "RE-2026-00000001", "119.00", issued=date(2026, 10, 1)),
         invoice(ANNA, "RE-2026-00000002", "11.90", issued=date(2026, 11, 1)),
-        _fee(ANNA, "MA-2026-00000007", "2.50", date(2026, 11, 30)),
+        _charge(ANNA, "MA-2026-00000007", "2.50", date(2026, 11, 30)),
         invoice(BEN, "RE-2026-00000003", "50.00"),
     )
     books.owners["MA-2026-00000007"] = ANNA
     return books
 
 
-def test_a_payment_quoting_a_notice_pays_the_items_due_first_and_keeps_the_rest_as_credit() -> None:
+def test_a_payment_quoting_a_notice_pays_costs_then_invoices_the_rest_is_credit() -> None:
     decision = decide(
         transaction("140.00", remittance="Mahnung MA-2026-00000007"), _dunned(), NOTICES
     )
 
     assert decision.rule == "dunning_notice"
     assert _paid(decision) == [
+        (ANNA, "fee-MA-2026-00000007", Decimal("-2.50")),
         (ANNA, "RE-2026-00000001", Decimal("-119.00")),
         (ANNA, "RE-2026-00000002", Decimal("-11.90")),
-        (ANNA, "fee-MA-2026-00000007", Decimal("-2.50")),
         (ANNA, None, Decimal("-6.60")),
     ]
     _assert_reconciles(decision)
 
 
-def test_a_part_payment_quoting_a_notice_leaves_the_later_items_open() -> None:
-    decision = decide(transaction("100.00", remittance="ma 2026 7"), _dunned(), NOTICES)
+def test_a_part_payment_quoting_a_notice_goes_to_costs_interest_then_the_oldest_invoice() -> None:
+    books = _dunned()
+    books.apply([_charge(ANNA, "MA-2026-00000007", "1.20", date(2026, 11, 30), kind="interest")])
+
+    decision = decide(transaction("100.00", remittance="ma 2026 7"), books, NOTICES)
 
     assert decision.rule == "dunning_notice"
-    assert _paid(decision) == [(ANNA, "RE-2026-00000001", Decimal("-100.00"))]
+    assert _paid(decision) == [
+        (ANNA, "fee-MA-2026-00000007", Decimal("-2.50")),
+        (ANNA, "interest-MA-2026-00000007", Decimal("-1.20")),
+        (ANNA, "RE-2026-00000001", Decimal("-96.30")),
+    ]
 
 
 def test_an_invoice_number_beside_a_notice_number_decides() -> None:
