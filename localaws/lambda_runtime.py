@@ -151,7 +151,7 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
             timeout_seconds=int(self.timeout),
             aws_request_id=str(uuid.uuid4()),
         )
-        with environment(function_environment), _captured_stdout() as logs:
+        with environment(function_environment), _captured_stdout() as logs, _shared_loggers_lent():
             handler, module = _resolve_handler(str(self.handler))
             _cold_start_if_reconfigured(module, function_environment)
             _own_shared_loggers(module)
@@ -202,6 +202,33 @@ def _captured_stdout() -> Iterator[io.StringIO]:
         _installed["stdout"] = proxy
     with proxy.capture() as buffer, contextlib.redirect_stdout(proxy):
         yield buffer
+
+
+@contextlib.contextmanager
+def _shared_loggers_lent() -> Iterator[None]:
+    """The ``shared`` loggers belong to the invoked function while it runs, and are the calling
+    process's again afterwards: otherwise the records of code the CLI or a test runs itself,
+    between invocations, would go out through the last function's JSON handler onto stdout."""
+    before = {name: _logger_setup(name) for name in _shared_logger_names()}
+    try:
+        yield
+    finally:
+        for name in _shared_logger_names():
+            handlers, level, propagate = before.get(name, ([], logging.NOTSET, True))
+            shared_logger = logging.getLogger(name)
+            shared_logger.handlers = handlers
+            shared_logger.setLevel(level)
+            shared_logger.propagate = propagate
+
+
+def _shared_logger_names() -> list[str]:
+    registered = logging.Logger.manager.loggerDict
+    return ["shared", *(name for name in registered if name.startswith("shared."))]
+
+
+def _logger_setup(name: str) -> tuple[list[logging.Handler], int, bool]:
+    found = logging.getLogger(name)
+    return list(found.handlers), found.level, found.propagate
 
 
 def _own_shared_loggers(module: ModuleType) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -66,3 +67,18 @@ def test_the_handler_output_lands_in_the_function_log_group_not_on_stdout(
     assert prepared, messages
     assert prepared[0]["run_id"] == "run-2026-11"
     assert prepared[0]["service"] == "invoice_run"
+
+
+def test_the_shared_loggers_are_the_callers_again_after_an_invocation(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = ["shared", "shared.invoicing.starter"]
+    for name in names:
+        monkeypatch.setattr(logging.getLogger(name), "handlers", [])
+        monkeypatch.setattr(logging.getLogger(name), "propagate", True)
+    event = {"input": {"period": "2026-11", "issue_date": "2026-12-01"}, "execution": "lent-1"}
+
+    aws.invoke("billing-invoice-prepare", event)
+
+    assert [logging.getLogger(name).handlers for name in names] == [[], []]
+    assert all(logging.getLogger(name).propagate for name in names)
