@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -17,14 +18,28 @@ class Throttled:
     def __init__(self) -> None:
         self.stored: dict[str, dict[str, Any]] = {}
         self.calls = 0
-        self.threads: set[int] = set()
         self._lock = threading.Lock()
+        self._meet: threading.Barrier | None = None
+        self._to_meet = 0
+
+    def meet_first_two(self) -> threading.Barrier:
+        """Make the next two calls wait for each other, which only calls made at the same time
+        can do: calls made one after the other break the barrier when it times out."""
+        self._meet, self._to_meet = threading.Barrier(2, timeout=10), 2
+        return self._meet
+
+    def _arrive(self) -> None:
+        with self._lock:
+            self.calls += 1
+            meet = self._meet if self._to_meet > 0 else None
+            self._to_meet -= 1
+        if meet is not None:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                meet.wait()
 
     def batch_write_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803
         ((table, requests),) = RequestItems.items()
-        with self._lock:
-            self.calls += 1
-            self.threads.add(threading.get_ident())
+        self._arrive()
         kept, left = (requests[:-1], requests[-1:]) if len(requests) > 1 else (requests, [])
         for request in kept:
             item = request["PutRequest"]["Item"]
@@ -34,9 +49,7 @@ class Throttled:
 
     def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803
         ((table, request),) = RequestItems.items()
-        with self._lock:
-            self.calls += 1
-            self.threads.add(threading.get_ident())
+        self._arrive()
         keys = request["Keys"]
         kept, left = (keys[:-1], keys[-1:]) if len(keys) > 1 else (keys, [])
         found = [self.stored[key["pk"]["S"]] for key in kept if key["pk"]["S"] in self.stored]
@@ -69,13 +82,14 @@ def test_every_item_is_written_once_however_many_calls_it_takes(
     assert all(0 < wait <= 0.05 for wait in waits)
 
 
-def test_parallel_writes_use_several_threads(waits: list[float]) -> None:
+def test_parallel_writes_are_in_flight_together(waits: list[float]) -> None:
     client = Throttled()
+    meeting = client.meet_first_two()
 
     batch_put(client, "t", [{"pk": f"P{index:04d}"} for index in range(2_000)], parallel=4)
 
     assert len(client.stored) == 2_000
-    assert len(client.threads) > 1
+    assert not meeting.broken
 
 
 def test_reads_ask_again_for_what_was_left(waits: list[float]) -> None:
@@ -120,9 +134,9 @@ def test_parallel_reads_find_every_item_once(waits: list[float]) -> None:
     client = Throttled()
     keys = [{"pk": f"P{index:04d}", "sk": "x"} for index in range(2_000)]
     batch_put(client, "t", keys, parallel=4)
-    client.threads.clear()
+    meeting = client.meet_first_two()
 
     found = get_many(client, "t", [*keys, {"pk": "missing", "sk": "x"}], parallel=4)
 
     assert sorted(item["pk"] for item in found) == [key["pk"] for key in keys]
-    assert len(client.threads) > 1
+    assert not meeting.broken
