@@ -30,11 +30,13 @@ from cli.seed import UNKNOWN_PRODUCT, Hoster, synthetic_hoster
 from localaws import embedded
 from localaws.provision import LocalStack
 from localaws.queue_poller import QueuePoller
+from shared.customers import Customer
 from shared.delivery.adapters import DynamoDeliveryLog
 from shared.delivery.summary import DeliverySummary, summarize
 from shared.invoicing.run import RunReport
 from shared.periods import Period
 from shared.storage.dynamodb import DynamoContracts
+from shared.vat_ids import InvalidVatIdError, validate_vat_id
 
 SEED_BATCH = 250
 
@@ -212,6 +214,17 @@ def _delivery_summary(delivery: DeliveryFigures, report: RunReport, rerun: RunRe
     )
 
 
+def _has_valid_vat_id(customer: Customer) -> bool:
+    """A business whose VAT id passes the check the invoice run makes before reverse charge."""
+    if customer.kind != "business" or not customer.vat_id:
+        return False
+    try:
+        validate_vat_id(customer.vat_id, customer.address.country)
+    except InvalidVatIdError:
+        return False
+    return True
+
+
 def mix_table(hoster: Hoster, period: Period) -> Table:
     """What the synthetic provider holds, so the run's figures can be read against it."""
     customers = hoster.customers
@@ -227,13 +240,11 @@ def mix_table(hoster: Hoster, period: Period) -> Table:
             c.address.country in eu and c.kind == "consumer" for c in abroad
         ),
         "EU businesses with / without a valid VAT id": "{} / {}".format(
+            sum(_has_valid_vat_id(c) for c in abroad if c.address.country in eu),
             sum(
-                c.address.country in eu and c.kind == "business" and len(c.vat_id or "") > 9
+                c.kind == "business" and not _has_valid_vat_id(c)
                 for c in abroad
-            ),
-            sum(
-                c.address.country in eu and c.kind == "business" and len(c.vat_id or "") <= 9
-                for c in abroad
+                if c.address.country in eu
             ),
         ),
         "customers outside the EU": sum(c.address.country not in eu for c in abroad),
