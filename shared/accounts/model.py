@@ -116,6 +116,14 @@ class Account:
         """Credit not booked to any item, as a positive amount."""
         return -total(p.amount for p in self.postings if p.item is None)
 
+    @property
+    def credit(self) -> Decimal:
+        """What the customer has to their good, as a positive amount: credit booked to no item,
+        and what items were credited beyond their amount (an invoice cancelled after it was
+        paid). The open items add up to the balance plus this."""
+        excess = total(-item.open for item in self.items() if item.open < ZERO)
+        return self.unapplied_credit + excess
+
     def items(self) -> tuple[OpenItem, ...]:
         """Every item, settled ones too, in the order they were opened."""
         by_item: dict[str, list[Posting]] = defaultdict(list)

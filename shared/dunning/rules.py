@@ -111,9 +111,9 @@ def claim_items(situation: Situation) -> tuple[OpenItem, ...]:
 
 
 def covered(situation: Situation, claim: tuple[OpenItem, ...]) -> bool:
-    """Nothing left to claim: every item is paid, or money the customer paid that is booked to
-    no item (a payment quoting a notice, say) covers what is open."""
-    return total(item.open for item in claim) <= max(situation.account.unapplied_credit, ZERO)
+    """Nothing left to claim: every item is paid, or the customer's credit (money booked to no
+    item, or an invoice cancelled after it was paid) covers what is open."""
+    return total(item.open for item in claim) <= max(situation.account.credit, ZERO)
 
 
 def evaluate(situation: Situation, policy: Policy) -> Evaluation:
@@ -171,7 +171,7 @@ def exclusion(
 def _below_minimum(
     situation: Situation, rest: tuple[OpenItem, ...], policy: Policy
 ) -> ExclusionReason | None:
-    claim_open = total(item.open for item in rest) - max(situation.account.unapplied_credit, ZERO)
+    claim_open = total(item.open for item in rest) - max(situation.account.credit, ZERO)
     level = due_level(situation, rest, policy.levels)
     minimum = policy.levels.level(level).minimum_open if level is not None else None
     if claim_open < max(policy.minimum_open, minimum or ZERO):
@@ -458,8 +458,8 @@ def build_notice(
 
 
 def credit_against(context: StepContext, owed: Decimal) -> Decimal:
-    """The customer's credit booked to no item, as far as it goes against what is owed."""
-    return min(max(context.situation.account.unapplied_credit, ZERO), owed)
+    """The customer's credit, as far as it goes against what is owed."""
+    return min(max(context.situation.account.credit, ZERO), owed)
 
 
 def recipient_of(customer: Customer, language: Language) -> Recipient:

@@ -563,7 +563,7 @@ def payment_line(case: Case, account: Account, today: date) -> PaymentLine | Non
     assert handover is not None
     found = [account.item(name) for name in handover.items]
     owed = total(item.open for item in found if item is not None and item.open > 0)
-    open_now = max(owed - max(account.unapplied_credit, ZERO), ZERO)
+    open_now = max(owed - max(account.credit, ZERO), ZERO)
     paid = handover.claim_total - open_now
     settled = open_now <= 0
     if paid == handover.reported_paid and (not settled or handover.settlement_reported):

@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from shared.accounts.model import Posting, account_of
+from shared.money import total
 from tests.unit.ledger_fakes import MemoryLedger
 
 CUSTOMER = "C0000001"
@@ -110,3 +111,21 @@ def test_a_posting_counts_once_however_often_it_is_posted() -> None:
 def test_amounts_must_be_whole_cents() -> None:
     with pytest.raises(ValidationError, match="whole cents"):
         _posting("x", "payment", "-1.005", "RE1")
+
+
+def test_an_invoice_cancelled_after_it_was_paid_is_credit_on_the_account() -> None:
+    account = account_of(
+        CUSTOMER,
+        [
+            _invoice("RE1", "10.00"),
+            _posting("pay1", "payment", "-10.00", "RE1"),
+            _posting("cancel:ST1", "cancellation", "-10.00", "RE1"),
+            _invoice("RE2", "25.00"),
+            _posting("pay2:credit", "payment", "-2.00", None),
+        ],
+    )
+    open_sum = total(item.open for item in account.open_items())
+
+    assert (account.unapplied_credit, account.credit) == (Decimal("2.00"), Decimal("12.00"))
+    assert account.balance == Decimal("13.00")
+    assert open_sum == account.balance + account.credit == Decimal("25.00")

@@ -422,3 +422,32 @@ def test_a_level_with_a_minimum_waits_while_the_claim_is_below_it() -> None:
     assert case.level_key == "final_notice"
     assert world.events.sent == []
     assert sum(r.excluded.get("below_threshold", 0) for r in results) == 1
+
+
+def test_an_invoice_cancelled_after_it_was_paid_covers_a_later_claim_and_nothing_is_dunned() -> (
+    None
+):
+    world = World()
+    customer = unpaid(world, amount="8.00")
+    world.invoice(customer, "RE-2025-00000900", "30.00", issued=date(2025, 12, 1), due=DUE)
+    refund_due = [
+        Posting(
+            posting_id=posting_id,
+            customer_id=customer.customer_id,
+            booked_on=date(2026, 1, 5),
+            kind=kind,
+            amount=Decimal(amount),
+            item="RE-2025-00000900",
+            source=f"test:{posting_id}",
+        )
+        for posting_id, kind, amount in (
+            ("pay:RE-2025-00000900", "payment", "-30.00"),
+            ("cancel:ST-2026-00000001", "cancellation", "-30.00"),
+        )
+    ]
+    world.ledger.post(refund_due)
+
+    world.run_days(STEP_DAYS["reminder"], STEP_DAYS["first_notice"])
+
+    assert world.ledger.account(customer.customer_id).credit == Decimal("30.00")
+    assert world.notices.issued == {}
