@@ -53,6 +53,19 @@ def importer(world: World, settlement: object) -> PaymentImport:
     )
 
 
+def credit_of_150(transaction_id: str) -> Posting:
+    """A payment of 150.00 booked to no item, as the import books money that names none."""
+    return Posting(
+        posting_id=f"statement:{transaction_id}:credit",
+        customer_id="C0000001",
+        booked_on=PAID_ON,
+        kind="payment",
+        amount=Decimal("-150.00"),
+        item=None,
+        source=f"statement:{transaction_id}",
+    )
+
+
 def suspended() -> World:
     world = World()
     unpaid(world)
@@ -76,19 +89,7 @@ def test_paying_the_whole_claim_by_transfer_reactivates_at_once() -> None:
 
 def test_money_booked_to_no_item_that_covers_the_claim_settles_it_too() -> None:
     world = suspended()
-    world.ledger.post(
-        [
-            Posting(
-                posting_id="statement:TX-PAID0002:credit",
-                customer_id="C0000001",
-                booked_on=PAID_ON,
-                kind="payment",
-                amount=Decimal("-150.00"),
-                item=None,
-                source="statement:TX-PAID0002",
-            )
-        ]
-    )
+    world.ledger.post([credit_of_150("TX-PAID0002")])
 
     outcome = world.service.settle("C0000001", on=PAID_ON)
 
@@ -143,19 +144,7 @@ def test_only_customers_credited_are_told_and_a_failing_hook_fails_no_import() -
 
 def test_settling_many_reads_the_cases_at_once_and_one_failure_spares_the_others() -> None:
     world = suspended()
-    world.ledger.post(
-        [
-            Posting(
-                posting_id="statement:TX-PAID0003:credit",
-                customer_id="C0000001",
-                booked_on=PAID_ON,
-                kind="payment",
-                amount=Decimal("-150.00"),
-                item=None,
-                source="statement:TX-PAID0003",
-            )
-        ]
-    )
+    world.ledger.post([credit_of_150("TX-PAID0003")])
     reads, account = world.store.cases_of, world.ledger.account
     asked: list[set[str]] = []
 
