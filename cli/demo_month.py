@@ -33,6 +33,10 @@ from shared.storage.ledger import DynamoLedger
 # Days after the due date the dunning runs look at: the free reminder comes 7 days after due,
 # the first notice the day after the reminder's 10-day deadline.
 DUNNING_DAYS = (10, 24)
+# Days after the due date a statement brings what some customers paid on their first notice,
+# and which share of the noticed customers pays (quoting the notice number, nothing else).
+NOTICES_PAID_DAYS = 27
+NOTICES_PAID_EVERY = 3
 
 
 class MonthError(RunError):
@@ -69,6 +73,8 @@ def live_the_month(
     reconciliation = _reconcile(month, settings, books, customers, payments, timings)
     with timings.step("dunning"):
         dunning = _dunning(stack, clients, due)
+    with timings.step("notices paid"):
+        dunning["notices_paid"] = _notices_paid(month, settings, books, clients, due)
     document = {
         "debits": _debits_document(debits),
         "payments": payments,
@@ -281,6 +287,85 @@ def _dunning(stack: LocalStack, clients: Callable[[str], Any], due: date) -> dic
         console.print(report_table(report, title=f"dunning on {day} (due + {days} days)"))
         runs.append(report.model_dump(mode="json"))
     return {"runs": runs, "notices_archived": _archived_notices(clients)}
+
+
+def _notices_paid(
+    month: Month,
+    settings: Settings,
+    books: DynamoLedger,
+    clients: Callable[[str], Any],
+    due: date,
+) -> dict[str, Any]:
+    """Every third customer who got a first notice pays what they owe, naming only the notice
+    number; the import matches the notice and tells dunning, which closes those cases at once."""
+    from shared.storage.dunning import DynamoDunningStore
+    from shared.wiring import payment_import
+
+    booked = due + timedelta(days=NOTICES_PAID_DAYS)
+    first_notices = _notices_of(clients, settings, due + timedelta(days=DUNNING_DAYS[-1]))
+    owed = {c: books.account(c).balance for c, _ in first_notices[::NOTICES_PAID_EVERY]}
+    paying = [(c, number) for c, number in first_notices[::NOTICES_PAID_EVERY] if owed[c] > ZERO]
+    bookings = [
+        bank.Booking(owed[customer_id], booked, remittance=f"Mahnung {number}")
+        for customer_id, number in paying
+    ]
+    statement = bank.BankStatement(
+        bookings,
+        account=bank.Account(iban=settings.seller_iban.replace(" ", "")),
+        statement_id=f"STMT-{booked:%Y-%m-%d}",
+        created_at=month.at(booked),
+    )
+    data = bank.camt053(statement)
+    _write(month.out / "bank" / f"camt053-{booked:%Y-%m-%d}.xml", data)
+    use_case = dataclasses.replace(payment_import(settings), now=lambda: month.at(booked))
+    report = _import(use_case, data, "notices paid")
+    store = DynamoDunningStore(clients("dynamodb"), settings.dunning_table, settings.shard_count)
+    customers = [customer_id for customer_id, _ in paying]
+    still_open = len(store.cases_of(customers))
+    paid = {
+        "day": booked.isoformat(),
+        "first_notices": len(first_notices),
+        "paying": len(paying),
+        "matched_by_notice": report.by_rule.get("dunning_notice", 0),
+        "received": str(report.received),
+        "cases_still_open": still_open,
+    }
+    console.print(_notices_paid_table(paid))
+    return paid
+
+
+def _notices_of(
+    clients: Callable[[str], Any], settings: Settings, issued: date
+) -> list[tuple[str, str]]:
+    """(customer, notice number) of the notices issued on the day, in number order."""
+    pages = (
+        clients("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=settings.documents_table,
+            FilterExpression="document_type = :dunning AND issue_date = :issued",
+            ExpressionAttributeValues={
+                ":dunning": {"S": "dunning"},
+                ":issued": {"S": issued.isoformat()},
+            },
+        )
+    )
+    found = [
+        (item["customer_id"]["S"], item["number"]["S"]) for page in pages for item in page["Items"]
+    ]
+    return sorted(found, key=lambda pair: pair[1])
+
+
+def _notices_paid_table(paid: dict[str, Any]) -> Table:
+    table = Table(title=f"first notices paid by {paid['day']}", title_justify="left")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("customers with a first notice", f"{paid['first_notices']:,}")
+    table.add_row("paying what they owe, naming only the notice", f"{paid['paying']:,}")
+    table.add_row("matched by the notice number", f"{paid['matched_by_notice']:,}")
+    table.add_row("received", format_eur(Decimal(paid["received"])))
+    table.add_row("their dunning cases still open", f"{paid['cases_still_open']:,}")
+    return table
 
 
 def _archived_notices(clients: Callable[[str], Any]) -> int:

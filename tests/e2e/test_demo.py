@@ -108,6 +108,11 @@ def _assert_the_month(report: dict[str, Any], stdout: str) -> None:
     assert first["failed"] == second["failed"] == []
     notices = first["notices"] + second["notices"]
     assert report["dunning"]["notices_archived"] == notices
+    paid = report["dunning"]["notices_paid"]
+    assert paid["first_notices"] == second["notices"]
+    assert paid["paying"] > 0
+    assert paid["matched_by_notice"] == paid["paying"]
+    assert paid["cases_still_open"] == 0
     assert "statement import" in stdout
     assert "balances reconcile: yes, DATEV reconciles: yes" in stdout
 
