@@ -52,7 +52,9 @@ def plan_month(
     plan = MonthPlan()
     _collection(plan, debits)
     _returns(plan, debits, rng)
-    ordered = sorted(transfers, key=lambda invoice: invoice.number)
+    # By customer: which invoice number a customer gets depends on the order the run's shards
+    # finished in, so an order by number would pick other customers in every demo.
+    ordered = sorted(transfers, key=lambda invoice: (invoice.customer_id, invoice.number))
     rng.shuffle(ordered)
     shares = [UNPAID, PART, TOO_MUCH, CUSTOMER_ONLY]
     cuts = [int(len(ordered) * share) for share in shares]

@@ -337,7 +337,8 @@ def _notices_paid(
 def _notices_of(
     clients: Callable[[str], Any], settings: Settings, issued: date
 ) -> list[tuple[str, str]]:
-    """(customer, notice number) of the notices issued on the day, in number order."""
+    """(customer, notice number) of the notices issued on the day, by customer (numbers follow
+    the order the run's shards finished in)."""
     pages = (
         clients("dynamodb")
         .get_paginator("scan")
@@ -353,7 +354,7 @@ def _notices_of(
     found = [
         (item["customer_id"]["S"], item["number"]["S"]) for page in pages for item in page["Items"]
     ]
-    return sorted(found, key=lambda pair: pair[1])
+    return sorted(found)
 
 
 def _notices_paid_table(paid: dict[str, Any]) -> Table:
