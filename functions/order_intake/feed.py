@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from functools import cache
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
@@ -26,6 +25,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.orders.feed import FeedIntake, FeedSummary, RecordResult, jsonl_lines
+from shared.s3_notices import objects_named
 from shared.settings import load_settings
 from shared.wiring import client, contract_changes, order_service
 
@@ -50,13 +50,10 @@ def feed() -> tuple[FeedIntake, Any, str]:
 
 
 def handle_record(record: SQSRecord) -> None:
-    try:
-        body = json.loads(record.body)
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and ("Records" in body or body.get("Event") == "s3:TestEvent"):
-        for notice in body.get("Records", []):
-            _apply_file(notice["s3"]["bucket"]["name"], unquote_plus(notice["s3"]["object"]["key"]))
+    objects = objects_named(record.body)
+    if objects is not None:
+        for bucket, key in objects:
+            _apply_file(bucket, key)
         return
     intake, s3, bucket = feed()
     result = intake.apply(record.body)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from functools import cache
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
@@ -29,6 +28,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.payments.importing import ImportReport, PaymentImport
 from shared.payments.statement import StatementError
 from shared.payments.statements import read_statement
+from shared.s3_notices import objects_named
 from shared.settings import load_settings
 from shared.wiring import client, payment_import
 
@@ -51,10 +51,10 @@ def importer() -> tuple[PaymentImport, Any, str]:
 
 
 def handle_record(record: SQSRecord) -> None:
-    body = json.loads(record.body)
-    for notice in body.get("Records", []):
-        bucket = notice["s3"]["bucket"]["name"]
-        key = unquote_plus(notice["s3"]["object"]["key"])
+    objects = objects_named(record.body)
+    if objects is None:
+        raise ValueError("the message is no S3 event notification")
+    for bucket, key in objects:
         if key.startswith(STATEMENT_PREFIX):
             import_file(bucket, key)
 

@@ -75,4 +75,5 @@ class BucketNotifications(Construct):
             ]
         )
         for notice in notices:
-            resource.add_dependency(self.policies[notice.queue_id].node.default_child)  # type: ignore[arg-type]
+            policy = self.policies[notice.queue_id].node.default_child
+            resource.add_dependency(policy)  # type: ignore[arg-type]

@@ -294,15 +294,21 @@ def test_two_runs_on_one_day_change_nothing_the_second_time(
     )
 
 
-def test_payment_in_full_reactivates_at_once_through_the_settle_hook(
-    aws: Aws, ledger: ScannedOverdueLedger, events: str
-) -> None:
+def suspended(aws: Aws, ledger: ScannedOverdueLedger, events: str) -> Customer:
+    """A customer dunned through every level up to suspension, the bus's events read."""
     anna = customer(1)
     seed(aws, anna)
     invoice(ledger, anna, "119.00")
     for day in LEVEL_DAYS[:5]:
         dun(aws, day)
     received(aws, events)
+    return anna
+
+
+def test_payment_in_full_reactivates_at_once_through_the_settle_hook(
+    aws: Aws, ledger: ScannedOverdueLedger, events: str
+) -> None:
+    anna = suspended(aws, ledger, events)
 
     pay_all(ledger, anna, date(2026, 3, 6))
     outcomes = shared.wiring.dunning_service(Settings()).settle_all(
@@ -530,12 +536,7 @@ def test_a_statement_import_paying_the_claim_reactivates_the_customer_at_once(
     from shared.payments.statements import read_statement
     from shared.wiring import payment_import
 
-    anna = customer(1)
-    seed(aws, anna)
-    invoice(ledger, anna, "119.00")
-    for day in LEVEL_DAYS[:5]:
-        dun(aws, day)
-    received(aws, events)
+    anna = suspended(aws, ledger, events)
     owed = ledger.account(anna.customer_id).balance
     paid = bank.Booking(owed, date(2026, 3, 6), remittance="Mahnung MA 2026 00000005")
     statement = bank.BankStatement(

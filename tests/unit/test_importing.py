@@ -309,7 +309,9 @@ def test_entries_that_moved_no_money_are_neither_posted_nor_set_aside(status: st
 
     assert (report.entries, report.not_booked, report.matched, report.unmatched) == (2, 1, 1, 0)
     assert set(parts.decisions.stored) == {"TX-00000022"}
-    assert parts.ledger.account(ANNA).item("RE-2026-00000001").open == Decimal("11.90")  # type: ignore[union-attr]
+    item = parts.ledger.account(ANNA).item("RE-2026-00000001")
+    assert item is not None
+    assert item.open == Decimal("11.90")
 
 
 @pytest.mark.parametrize("write", [bank.camt053, bank.camt054, bank.mt940])

@@ -189,15 +189,17 @@ def test_letters_the_font_lacks_fall_back_without_a_missing_glyph() -> None:
     assert b"0000" not in glyphs
 
 
+# Latin letters of Western, Central and South-Eastern Europe the fonts show as they are.
+SHOWN = (
+    "Jürgen Müller, Zoë, Björn, Voß",
+    "Łukasz Dąbrowski, Şahin Ağa, Đorđe Œuvre",
+    "Ștefan Țurcanu „quoted“ \N{EN DASH} 5 €",
+)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [
-        ("Jürgen Müller, Zoë, Björn, Voß", "Jürgen Müller, Zoë, Björn, Voß"),
-        ("Łukasz Dąbrowski, Şahin Ağa, Đorđe Œuvre", "Łukasz Dąbrowski, Şahin Ağa, Đorđe Œuvre"),
-        ("Ștefan Țurcanu „quoted“ \N{EN DASH} 5 €", "Ștefan Țurcanu „quoted“ \N{EN DASH} 5 €"),
-        ("Ǎ Ȟ", "A H"),
-        ("Юрий", "????"),
-    ],
+    [*((shown, shown) for shown in SHOWN), ("Ǎ Ȟ", "A H"), ("Юрий", "????")],
 )
 def test_fitting_keeps_what_the_fonts_show_and_replaces_the_rest(text: str, expected: str) -> None:
     assert regular().fit(text) == expected
