@@ -222,7 +222,7 @@ def _shared_loggers_lent() -> Iterator[None]:
 
 
 def _shared_logger_names() -> list[str]:
-    registered = logging.Logger.manager.loggerDict
+    registered = list(logging.Logger.manager.loggerDict)  # other threads may add loggers
     return ["shared", *(name for name in registered if name.startswith("shared."))]
 
 
