@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.bulk import fewer_collections
 from shared.catalog import Catalog, shipped_catalog
 from shared.customers import Customer
 from shared.delivery.plan import IssuedNumber, plan_delivery
@@ -145,21 +146,25 @@ class InvoiceRunService:
         }
 
     def bill_shard(self, request: ShardRequest) -> ShardResult:
-        period = Period.parse(request.period)
         times = StepTimes()
+        with fewer_collections():
+            result = self._bill(request, times)
+
+        result = result.model_copy(update={"step_seconds": times.seconds()})
+        self.runs.save_shard_result(request.execution, result)
+        return result
+
+    def _bill(self, request: ShardRequest, times: StepTimes) -> ShardResult:
+        period = Period.parse(request.period)
         with times.step("loading"):
             snapshot = self.contracts.load_shard(request.shard, period)
             billed = self.documents.billed_markers(request.shard, str(period))
         with times.step("rating"):
             drafts, failures = self._compose(snapshot, billed, period)
         if request.dry_run:
-            result = _dry_result(request, len(snapshot.customers), drafts, failures)
-        else:
-            result = self._issue_all(request, snapshot, billed, drafts, failures, times)
+            return _dry_result(request, len(snapshot.customers), drafts, failures)
 
-        result = result.model_copy(update={"step_seconds": times.seconds()})
-        self.runs.save_shard_result(request.execution, result)
-        return result
+        return self._issue_all(request, snapshot, billed, drafts, failures, times)
 
     def finalize(self, request: FinalizeRequest) -> RunReport:
         results = self.runs.shard_results(request.run_id, request.execution)

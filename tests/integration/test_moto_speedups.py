@@ -7,6 +7,8 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 
 from localaws import moto_speedups
@@ -88,6 +90,7 @@ def test_s3_answers_the_same_and_follows_a_changed_custom_endpoint(
 
 
 def test_uninstall_restores_moto() -> None:
+    from moto.core.serialize import BaseJSONSerializer
     from moto.dynamodb.models.table import Table
     from moto.s3.models import S3Backend
     from moto.sqs.models import Queue, SQSBackend
@@ -101,6 +104,8 @@ def test_uninstall_restores_moto() -> None:
         assert Queue.__dict__["attributes"].fget.__module__ == "moto.sqs.models"
         assert S3Backend.__dict__["_url_module"].fget.__module__ == "moto.s3.models"
         assert Table.query.__module__ == Table.all_items.__module__ == "moto.dynamodb.models.table"
+        structure = BaseJSONSerializer.__dict__["_serialize_type_structure"]
+        assert structure.__module__ == "moto.core.serialize"
     finally:
         if was_installed:
             moto_speedups.install()
@@ -240,3 +245,53 @@ def test_queries_answer_the_same(aws: None, speedups: bool) -> None:
         "index range": ["4:c/05", "4:a/01", "2:a/05", "0:c/03"],
         "scan": 15,
     }
+
+
+def attribute_values() -> st.SearchStrategy[Any]:
+    """Attribute values as moto's DynamoDB answers hold them, nested, with the odd empty one."""
+    scalars = st.one_of(
+        st.builds(lambda text: {"S": text}, st.text(max_size=8)),
+        st.builds(lambda number: {"N": str(number)}, st.decimals(allow_nan=False, places=2)),
+        st.builds(lambda data: {"B": data}, st.binary(max_size=8)),
+        st.builds(lambda flag: {"BOOL": flag}, st.booleans()),
+        st.just({"NULL": True}),
+        st.builds(lambda texts: {"SS": texts}, st.lists(st.text(max_size=4), max_size=3)),
+        st.builds(lambda ns: {"NS": [str(n) for n in ns]}, st.lists(st.integers(), max_size=3)),
+        st.builds(lambda blobs: {"BS": blobs}, st.lists(st.binary(max_size=4), max_size=3)),
+        st.just({}),
+    )
+    return st.recursive(
+        scalars,
+        lambda inner: st.one_of(
+            st.builds(lambda members: {"M": members}, st.dictionaries(st.text(max_size=4), inner)),
+            st.builds(lambda members: {"L": members}, st.lists(inner | st.none(), max_size=3)),
+        ),
+        max_leaves=12,
+    )
+
+
+def query_answer_body(items: list[dict[str, Any]]) -> str:
+    from moto.core.serialize import XFormedAttributePicker, get_serializer_class
+    from moto.core.utils import get_service_model
+
+    operation = get_service_model("dynamodb").operation_model("Query")
+    serializer = get_serializer_class("dynamodb", "json")(
+        operation_model=operation, pretty_print=False, value_picker=XFormedAttributePicker()
+    )
+    answer = {"Items": items, "Count": len(items), "ScannedCount": len(items)}
+    body: str = serializer.serialize(answer)["body"]
+    return body
+
+
+@settings(max_examples=200)
+@given(st.lists(st.dictionaries(st.text(min_size=1, max_size=6), attribute_values()), max_size=3))
+def test_items_are_written_out_as_moto_writes_them(items: list[dict[str, Any]]) -> None:
+    was_installed = moto_speedups.is_installed()
+    moto_speedups.uninstall()
+    plain = query_answer_body(items)
+    moto_speedups.install()
+    try:
+        assert query_answer_body(items) == plain
+    finally:
+        if not was_installed:
+            moto_speedups.uninstall()
