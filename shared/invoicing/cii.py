@@ -76,6 +76,7 @@ DAY = "DAY"
 CREDIT_TRANSFER = "58"
 DIRECT_DEBIT = "59"
 CLEARING = "97"
+XML_DECLARATION = b"<?xml version='1.0' encoding='utf-8'?>\n"
 
 
 class EInvoiceError(ValueError):
@@ -86,8 +87,9 @@ def cii_xml(invoice: Invoice, *, syntax: Syntax) -> bytes:
     """Compact XML declaring the namespaces it uses; drafthorse's own ``serialize`` parses its
     output again to pretty-print it and declare unused namespaces, twice the time."""
     root = cii_document(invoice, syntax=syntax).to_etree()
-    xml: bytes = ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
-    return xml
+    # ElementTree's own declaration, written once: serializing to text and encoding the whole
+    # is a quarter faster than letting it encode every piece.
+    return XML_DECLARATION + ElementTree.tostring(root, encoding="unicode").encode()
 
 
 def cii_document(invoice: Invoice, *, syntax: Syntax) -> Any:

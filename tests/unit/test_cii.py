@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from hypothesis import given, settings
@@ -434,6 +435,16 @@ def test_the_same_invoice_gives_the_same_bytes() -> None:
     assert cii_xml(issue(case.customer, *case.products), syntax="factur-x") == cii_xml(
         issue(case.customer, *case.products), syntax="factur-x"
     )
+
+
+def test_the_xml_is_what_elementtree_writes_with_its_declaration() -> None:
+    case = KINDS["multi-rate"]
+    issued = issue(case.customer, *case.products)
+    root = cii_document(issued, syntax="factur-x").to_etree()
+
+    expected = ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+    assert cii_xml(issued, syntax="factur-x") == expected
+    assert not expected.isascii()  # umlauts of the seller's address, encoded alike
 
 
 def test_tampered_totals_are_fatal(en16931: Validator) -> None:

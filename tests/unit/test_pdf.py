@@ -21,7 +21,7 @@ from shared.delivery.print_batch import merge_pdfs
 from shared.invoicing.compose import compose_invoice
 from shared.invoicing.corrections import reversed_draft
 from shared.invoicing.model import Correction, Invoice
-from shared.invoicing.pdf import Attachment, DirectDebit, render_invoice
+from shared.invoicing.pdf import Attachment, DirectDebit, render_invoice, writer
 from shared.invoicing.pdf.fonts import BOLD_FILE, REGULAR_FILE, bold, font_bytes, regular
 from shared.periods import Period
 from shared.tax import REVERSE_CHARGE_NOTE, TaxCategory
@@ -539,6 +539,16 @@ def test_rendering_in_another_process_gives_the_same_bytes() -> None:
 
     expected = hashlib.sha256(render_invoice(invoice(60), FACTUR_X)).hexdigest()
     assert done.stdout.strip() == expected
+
+
+def test_a_font_program_kept_for_one_document_serves_only_the_same_characters() -> None:
+    ascii_name = render_invoice(invoice(name="Jonas Klein"))
+    polish_name = render_invoice(invoice(name="Łukasz Żółć"))
+    writer._font_programs.clear()
+
+    assert render_invoice(invoice(name="Łukasz Żółć")) == polish_name
+    assert render_invoice(invoice(name="Jonas Klein")) == ascii_name
+    assert len(writer._font_programs) == 3  # the name is regular; the bold headings are shared
 
 
 def test_another_number_gives_another_document() -> None:
