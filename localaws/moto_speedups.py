@@ -32,6 +32,10 @@ Measured on moto 5.2.5 (see the notes on issue 3):
   wire keys, as all of moto's DynamoDB answers hold them, is written out directly, with the same
   conversions moto applies (text, base64 for binary values, members that are ``None`` left out).
 
+- Every request lists the functions of its response class with ``inspect.getmembers`` to check
+  that the action is one (``method_names_from_class``), a tenth of a millisecond a request. The
+  functions of a class do not change, so here the list is made once per class.
+
 These replace private parts of moto: like ``lambda_runtime`` they are tied to the tested range of
 moto versions and covered by tests that compare the answers with and without them.
 """
@@ -46,6 +50,7 @@ from importlib import reload
 from types import ModuleType
 from typing import Any
 
+import moto.core.responses as moto_responses
 from moto.core.serialize import BaseJSONSerializer
 from moto.core.utils import unix_time
 from moto.dynamodb.models.table import Table
@@ -55,18 +60,19 @@ from moto.sqs.models import Message, Queue, SQSBackend
 from localaws.lambda_runtime import check_moto_version
 
 # What moto had under each replaced attribute, as found in the owning class's __dict__.
-_originals: dict[tuple[type, str], Any] = {}
+_originals: dict[tuple[Any, str], Any] = {}
+_method_names: dict[type, list[str]] = {}
 _sending = threading.local()
 _querying = threading.local()
 _url_modules: dict[str | None, ModuleType] = {}
 _QUERY_SIGNATURE = inspect.signature(Table.query)
 
 
-def _original(owner: type, name: str) -> Any:
+def _original(owner: Any, name: str) -> Any:
     return _originals[owner, name]
 
 
-def _replacements() -> list[tuple[type, str, Any]]:
+def _replacements() -> list[tuple[Any, str, Any]]:
     return [
         (S3Backend, "_url_module", property(_s3_url_module)),
         (Queue, "attributes", property(_queue_attributes)),
@@ -76,6 +82,7 @@ def _replacements() -> list[tuple[type, str, Any]]:
         (Table, "query", _partition_query),
         (Table, "all_items", _all_items),
         (BaseJSONSerializer, "_serialize_type_structure", _json_structure),
+        (moto_responses, "method_names_from_class", _method_names_once),
     ]
 
 
@@ -170,6 +177,14 @@ def _index_candidates(table: Table, conditions: tuple[tuple[str, Any], ...]) -> 
     for name, expected in conditions:
         items = [item for item in items if (value := item.attrs.get(name)) and value == expected]
     return sorted(items, key=_table_order)
+
+
+def _method_names_once(response_class: type) -> list[str]:
+    names = _method_names.get(response_class)
+    if names is None:
+        names = _original(moto_responses, "method_names_from_class")(response_class)
+        _method_names[response_class] = names
+    return names
 
 
 _ATTRIBUTE_VALUE_KINDS = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")

@@ -90,6 +90,7 @@ def test_s3_answers_the_same_and_follows_a_changed_custom_endpoint(
 
 
 def test_uninstall_restores_moto() -> None:
+    import moto.core.responses as moto_responses
     from moto.core.serialize import BaseJSONSerializer
     from moto.dynamodb.models.table import Table
     from moto.s3.models import S3Backend
@@ -106,6 +107,7 @@ def test_uninstall_restores_moto() -> None:
         assert Table.query.__module__ == Table.all_items.__module__ == "moto.dynamodb.models.table"
         structure = BaseJSONSerializer.__dict__["_serialize_type_structure"]
         assert structure.__module__ == "moto.core.serialize"
+        assert moto_responses.method_names_from_class.__module__ == "moto.core.utils"
     finally:
         if was_installed:
             moto_speedups.install()
