@@ -11,58 +11,19 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
 
-from shared.contracts import Position
-from shared.customers import Address, Customer, shard_of
-from shared.invoicing.compose import compose_invoice
-from shared.invoicing.model import Invoice, Seller, document_key
-from shared.invoicing.run import run_id_for
+from cli.seed import archive_customer, monthly_invoice
+from shared.invoicing.model import Seller, document_key
 from shared.periods import Period
 from shared.ports import DocumentArchive, DocumentStore
 
 DOCUMENTS_PER_CUSTOMER = 12
 PAGE_SIZE = "10"
 RETAIN_UNTIL = datetime(2040, 1, 1, tzinfo=UTC)
-
-
-def _customer(customer_id: str) -> Customer:
-    return Customer(
-        customer_id=customer_id,
-        name="Kunde " + customer_id,
-        email=customer_id.lower() + "@example.org",
-        address=Address(street="Weg 1", postal_code="20095", city="Hamburg", country="DE"),
-        shard=shard_of(customer_id, 16),
-    )
-
-
-def _invoice(customer: Customer, number: str, period: Period, seller: Seller) -> Invoice:
-    position = Position(
-        position_id="P1",
-        customer_id=customer.customer_id,
-        contract_id="K1",
-        product_id="HOST-S",
-        description="Webhosting S",
-        quantity=1,
-        unit_net=Decimal("4.99"),
-        start=date(2024, 1, 1),
-    )
-    draft = compose_invoice(customer, [position], period)
-    if draft is None:
-        raise SystemExit("the bench position bills nothing")
-    issued = period.end + timedelta(days=1)
-    return Invoice(
-        number=number,
-        run_id=run_id_for(period),
-        issue_date=issued,
-        due_date=issued + timedelta(days=14),
-        seller=seller,
-        draft=draft,
-    )
 
 
 def seed(
@@ -72,12 +33,13 @@ def seed(
     numbers: dict[str, list[str]] = {}
     sequence = 0
     for index in range(customers):
-        customer = _customer(f"C{index + 1:07d}")
+        customer_id = f"C{index + 1:07d}"
+        customer = archive_customer(customer_id, "Kunde " + customer_id, shard_count=16)
         numbers[customer.customer_id] = []
         for month in range(DOCUMENTS_PER_CUSTOMER):
             sequence += 1
             number = f"RE-2025-{sequence:08d}"
-            invoice = _invoice(customer, number, Period(2025, month + 1), seller)
+            invoice = monthly_invoice(customer, number, Period(2025, month + 1), seller)
             key = document_key(customer.customer_id, number)
             files.store_pdf(key, b"%PDF-1.7 bench " + number.encode(), retain_until=RETAIN_UNTIL)
             store.issue_invoice(invoice, shard=customer.shard, pdf_key=key)

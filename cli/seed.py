@@ -15,6 +15,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from stdnum import iban, luhn
 from stdnum.at import uid
@@ -23,6 +24,9 @@ from stdnum.iso7064 import mod_11_10, mod_97_10
 from shared.catalog import Catalog, Product, position_for, shipped_catalog
 from shared.contracts import Position
 from shared.customers import Address, Customer, CustomerKind, shard_of
+from shared.invoicing.compose import compose_invoice
+from shared.invoicing.model import Invoice, Seller
+from shared.invoicing.run import run_id_for
 from shared.orders.model import Mandate
 from shared.periods import Period
 
@@ -381,3 +385,49 @@ def shop_order(index: int) -> dict[str, object]:
         "payment": payment,
         "items": [item, {"product": "DOM-DE", "domains": [domain]}],
     }
+
+
+def archive_customer(customer_id: str, name: str, *, shard_count: int = 64) -> Customer:
+    """A consumer in Hamburg, for an archive seeded with a few documents of one package."""
+    return Customer(
+        customer_id=customer_id,
+        name=name,
+        email=f"{customer_id.lower()}@example.org",
+        address=Address(street="Weg 1", postal_code="20095", city="Hamburg", country="DE"),
+        shard=shard_of(customer_id, shard_count),
+    )
+
+
+def monthly_invoice(
+    customer: Customer,
+    number: str,
+    period: Period,
+    seller: Seller,
+    *,
+    package: tuple[str, str, Decimal] = ("HOST-S", "Webhosting S", Decimal("4.99")),
+) -> Invoice:
+    """The invoice a run issues, the day after ``period``, for one hosting package held since
+    before it."""
+    product_id, description, unit_net = package
+    position = Position(
+        position_id="P1",
+        customer_id=customer.customer_id,
+        contract_id="K1",
+        product_id=product_id,
+        description=description,
+        quantity=1,
+        unit_net=unit_net,
+        start=date(period.year - 1, 1, 1),
+    )
+    draft = compose_invoice(customer, [position], period)
+    if draft is None:
+        raise ValueError(f"{product_id} bills nothing in {period}")
+    issued = period.end + timedelta(days=1)
+    return Invoice(
+        number=number,
+        run_id=run_id_for(period),
+        issue_date=issued,
+        due_date=issued + timedelta(days=14),
+        seller=seller,
+        draft=draft,
+    )

@@ -13,7 +13,7 @@ import re
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,17 +28,14 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from cli.seed import archive_customer, monthly_invoice
 from localaws import embedded
 from localaws.http_api import LocalHttpApi, LocalIssuer, serve
 from localaws.process_env import environment
 from shared.accounts.model import Posting
 from shared.archive import embedded_einvoice
-from shared.contracts import Position
-from shared.customers import Address, Customer, shard_of
-from shared.invoicing.compose import compose_invoice
 from shared.invoicing.documents import render_document
-from shared.invoicing.model import Correction, Invoice
-from shared.invoicing.run import run_id_for
+from shared.invoicing.model import Correction
 from shared.invoicing.service import document_key
 from shared.periods import Period
 from shared.settings import Settings
@@ -60,6 +57,7 @@ BOB = "C0000102"
 # Alice: twelve monthly invoices and one cancellation; more than the portal's page of ten.
 ALICE_MONTHS = [Period(2025, 12), *(Period(2026, month) for month in range(1, 12))]
 PAGE_SIZE = 10
+PACKAGE = ("HOST-L", "Webhosting L", Decimal("1037.00"))
 
 pytestmark = pytest.mark.xdist_group("portal")
 # Two cores shared with the rest of the suite: wait for the page longer than Playwright's 5 s.
@@ -82,40 +80,6 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _customer(customer_id: str, name: str) -> Customer:
-    return Customer(
-        customer_id=customer_id,
-        name=name,
-        email=f"{customer_id.lower()}@example.org",
-        address=Address(street="Weg 1", postal_code="20095", city="Hamburg", country="DE"),
-        shard=shard_of(customer_id, 64),
-    )
-
-
-def _invoice(customer: Customer, number: str, period: Period, settings: Settings) -> Invoice:
-    position = Position(
-        position_id="P1",
-        customer_id=customer.customer_id,
-        contract_id="K1",
-        product_id="HOST-L",
-        description="Webhosting L",
-        quantity=1,
-        unit_net=Decimal("1037.00"),
-        start=date(2025, 1, 1),
-    )
-    draft = compose_invoice(customer, [position], period)
-    assert draft is not None
-    issued = period.end + timedelta(days=1)
-    return Invoice(
-        number=number,
-        run_id=run_id_for(period),
-        issue_date=issued,
-        due_date=issued + timedelta(days=14),
-        seller=settings.seller,
-        draft=draft,
-    )
-
-
 def _issue(settings: Settings) -> tuple[dict[str, list[str]], dict[str, bytes], dict[str, bytes]]:
     """Real documents as a run issues them: rendered PDF/A-3 with Factur-X, archived, recorded."""
     store, archive = documents_store(settings), document_archive(settings)
@@ -125,8 +89,12 @@ def _issue(settings: Settings) -> tuple[dict[str, list[str]], dict[str, bytes], 
     pdfs: dict[str, bytes] = {}
     xml: dict[str, bytes] = {}
     for sequence, (customer_id, period) in enumerate(plan, start=1):
-        customer = _customer(customer_id, "Anna Weber" if customer_id == ALICE else "Ben Kurz")
-        invoice = _invoice(customer, f"RE-2026-{sequence:08d}", period, settings)
+        customer = archive_customer(
+            customer_id, "Anna Weber" if customer_id == ALICE else "Ben Kurz"
+        )
+        invoice = monthly_invoice(
+            customer, f"RE-2026-{sequence:08d}", period, settings.seller, package=PACKAGE
+        )
         pdf = render_document(invoice).pdf
         key = document_key(customer_id, invoice.number)
         assert archive.store_pdf(key, pdf, retain_until=retain)
@@ -135,8 +103,12 @@ def _issue(settings: Settings) -> tuple[dict[str, list[str]], dict[str, bytes], 
         pdfs[invoice.number] = pdf
         xml[invoice.number] = embedded_einvoice(pdf) or b""
 
-    original = _invoice(
-        _customer(ALICE, "Anna Weber"), "ST-2026-00000001", Period(2026, 11), settings
+    original = monthly_invoice(
+        archive_customer(ALICE, "Anna Weber"),
+        "ST-2026-00000001",
+        Period(2026, 11),
+        settings.seller,
+        package=PACKAGE,
     )
     cancellation = original.model_copy(
         update={

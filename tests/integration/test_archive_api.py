@@ -12,23 +12,19 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import requests
 from botocore.client import BaseClient
 
+from cli.seed import archive_customer, monthly_invoice
 from localaws.embedded import client_factory, in_process
 from localaws.http_api import LocalHttpApi, LocalIssuer, serve
-from shared.contracts import Position
-from shared.customers import Address, Customer, shard_of
-from shared.invoicing.compose import compose_invoice
 from shared.invoicing.documents import xml_key
-from shared.invoicing.model import Correction, Invoice, Seller
+from shared.invoicing.model import Correction
 from shared.invoicing.pdf import Attachment, render_invoice
-from shared.invoicing.run import run_id_for
 from shared.invoicing.service import document_key
 from shared.periods import Period
 from shared.settings import Settings
@@ -58,40 +54,6 @@ class Archive:
         return self.issuer.token(customer_id)
 
 
-def _customer(customer_id: str) -> Customer:
-    return Customer(
-        customer_id=customer_id,
-        name=f"Kunde {customer_id}",
-        email=f"{customer_id.lower()}@example.org",
-        address=Address(street="Weg 1", postal_code="20095", city="Hamburg", country="DE"),
-        shard=shard_of(customer_id, 64),
-    )
-
-
-def _invoice(customer: Customer, number: str, period: Period, seller: Seller) -> Invoice:
-    position = Position(
-        position_id="P1",
-        customer_id=customer.customer_id,
-        contract_id="K1",
-        product_id="HOST-S",
-        description="Webhosting S",
-        quantity=1,
-        unit_net=Decimal("4.99"),
-        start=date(2025, 1, 1),
-    )
-    draft = compose_invoice(customer, [position], period)
-    assert draft is not None
-    issued = period.end + timedelta(days=1)
-    return Invoice(
-        number=number,
-        run_id=run_id_for(period),
-        issue_date=issued,
-        due_date=issued + timedelta(days=14),
-        seller=seller,
-        draft=draft,
-    )
-
-
 Seeded = tuple[dict[str, list[str]], dict[str, bytes], dict[str, bytes]]
 
 
@@ -109,9 +71,9 @@ def _seed(settings: Settings) -> Seeded:
     pdfs: dict[str, bytes] = {}
     xml: dict[str, bytes] = {}
     for sequence, (customer_id, month) in enumerate(plan, start=1):
-        customer = _customer(customer_id)
+        customer = archive_customer(customer_id, f"Kunde {customer_id}")
         number = f"RE-2026-{sequence:08d}"
-        invoice = _invoice(customer, number, Period(2026, month), settings.seller)
+        invoice = monthly_invoice(customer, number, Period(2026, month), settings.seller)
         key = document_key(customer_id, number)
         pdfs[number] = f"%PDF-1.7 {number} {customer_id}".encode()
         if sequence == 1:
@@ -125,7 +87,9 @@ def _seed(settings: Settings) -> Seeded:
         assert store.issue_invoice(invoice, shard=customer.shard, pdf_key=key)
         numbers[customer_id].append(number)
 
-    cancelled = _invoice(_customer(BOB), "ST-2026-00000001", Period(2026, 2), settings.seller)
+    cancelled = monthly_invoice(
+        archive_customer(BOB, f"Kunde {BOB}"), "ST-2026-00000001", Period(2026, 2), settings.seller
+    )
     correction = Correction(
         refers_to="RE-2026-00000004", refers_to_date=cancelled.issue_date, reason="cancelled"
     )
