@@ -79,7 +79,7 @@ e2e: install browser
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared functions infra cli localaws tools
+	$(BIN)/mypy shared functions infra cli localaws tools bench
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from botocore.client import BaseClient
 
+from bench.probes import ApiCall, around_api_calls
 from shared.orders.requests import OrderRequest
 from shared.orders.service import PlaceCommand
 from tests.unit.order_fakes import sample_order
@@ -32,21 +32,17 @@ class ApiTimer:
 @contextmanager
 def timed_api() -> Iterator[ApiTimer]:
     timer = ApiTimer()
-    original = BaseClient._make_api_call
 
-    def call(client: Any, operation: str, params: Any) -> Any:
+    def call(make_call: ApiCall, client: Any, operation: str, params: Any) -> Any:
         started = time.perf_counter()
         try:
-            return original(client, operation, params)
+            return make_call(client, operation, params)
         finally:
             timer.seconds += time.perf_counter() - started
             timer.calls += 1
 
-    BaseClient._make_api_call = call  # type: ignore[method-assign]
-    try:
+    with around_api_calls(call):
         yield timer
-    finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
 def bench_order(index: int) -> dict[str, Any]:

@@ -32,8 +32,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from botocore.client import BaseClient
-
+from bench.probes import ApiCall, around_api_calls, replaced
 from infra import spec
 from localaws import bank
 from shared.accounts.model import Posting
@@ -293,16 +292,15 @@ def emulator_time() -> Iterator[InFlight]:
     from moto.core.botocore_stubber import BotocoreStubber
 
     timer = InFlight()
-    original = BaseClient._make_api_call
     dispatch = BotocoreStubber.process_request
     in_moto = threading.local()
 
-    def call(client: Any, operation: str, params: Any) -> Any:
+    def call(make_call: ApiCall, client: Any, operation: str, params: Any) -> Any:
         timer.enter(operation)
         in_moto.cpu = 0.0
         started = time.thread_time()
         try:
-            return original(client, operation, params)
+            return make_call(client, operation, params)
         finally:
             timer.leave(time.thread_time() - started - in_moto.cpu)
 
@@ -313,13 +311,8 @@ def emulator_time() -> Iterator[InFlight]:
         finally:
             in_moto.cpu += time.thread_time() - started
 
-    BaseClient._make_api_call = call  # type: ignore[method-assign]
-    BotocoreStubber.process_request = answer  # type: ignore[method-assign]
-    try:
+    with around_api_calls(call), replaced(BotocoreStubber, "process_request", answer):
         yield timer
-    finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
-        BotocoreStubber.process_request = dispatch  # type: ignore[method-assign]
 
 
 # --- the runs ---------------------------------------------------------------------------------
@@ -443,8 +436,7 @@ def on_embedded_aws(
 
 def seed(dynamodb: Any, tables: dict[str, str], plan: Plan) -> None:
     from shared.storage.debits import DynamoCollectionBatches
-    from shared.storage.dynamodb import batch_put
-    from shared.storage.orders import mandate_item
+    from shared.storage.dynamodb import batch_put, mandate_item
 
     batch_put(dynamodb, tables["Documents"], map(document_item, plan.invoices))
     batch_put(dynamodb, tables["Control"], number_blocks(plan.invoices))

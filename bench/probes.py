@@ -214,19 +214,41 @@ def _value_size(value: dict[str, Any]) -> int:
 
 
 @contextlib.contextmanager
+def replaced(owner: Any, name: str, replacement: Any) -> Iterator[None]:
+    """``owner.name`` is ``replacement`` while the block runs, and what it was again after."""
+    original = getattr(owner, name)
+    setattr(owner, name, replacement)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+ApiCall = Callable[[Any, str, Any], Any]
+
+
+@contextlib.contextmanager
+def around_api_calls(around: Callable[[ApiCall, Any, str, Any], Any]) -> Iterator[None]:
+    """Every botocore API call of the process runs as ``around(call, client, operation,
+    params)``, where ``call`` makes the call."""
+    make_api_call: ApiCall = BaseClient._make_api_call  # type: ignore[attr-defined]
+
+    def api_call(client: Any, operation: str, params: Any) -> Any:
+        return around(make_api_call, client, operation, params)
+
+    with replaced(BaseClient, "_make_api_call", api_call):
+        yield
+
+
+@contextlib.contextmanager
 def installed(*, profile: bool = False) -> Iterator[Probe]:
     """Install a probe around botocore, moto's Lambda invoke and the runtime's handler call.
 
     With ``profile``, cProfile records the handlers (invocations run one at a time).
     """
     probe = Probe(profile=cProfile.Profile() if profile else None)
-    make_api_call = BaseClient._make_api_call
     invoke = LambdaFunction._invoke_lambda
     call = lambda_runtime._call
-    lock = lambda_runtime._invocation_lock
-
-    def api_call(client: Any, operation: str, params: Any) -> Any:
-        return probe._api_call(make_api_call, client, operation, params)
 
     def invoke_lambda(function: Any, event: Any = None) -> Any:
         return probe._invoke(invoke, function, event)
@@ -234,14 +256,10 @@ def installed(*, profile: bool = False) -> Iterator[Probe]:
     def handler_call(*args: Any) -> Any:
         return probe._handler(call, *args)
 
-    BaseClient._make_api_call = api_call  # type: ignore[method-assign]
-    LambdaFunction._invoke_lambda = invoke_lambda  # type: ignore[method-assign]
-    lambda_runtime._call = handler_call
-    lambda_runtime._invocation_lock = _TimedLock(lock, probe)  # type: ignore[assignment]
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(around_api_calls(probe._api_call))
+        stack.enter_context(replaced(LambdaFunction, "_invoke_lambda", invoke_lambda))
+        stack.enter_context(replaced(lambda_runtime, "_call", handler_call))
+        lock = _TimedLock(lambda_runtime._invocation_lock, probe)
+        stack.enter_context(replaced(lambda_runtime, "_invocation_lock", lock))
         yield probe
-    finally:
-        BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
-        LambdaFunction._invoke_lambda = invoke  # type: ignore[method-assign]
-        lambda_runtime._call = call
-        lambda_runtime._invocation_lock = lock
