@@ -551,6 +551,20 @@ def test_a_font_program_kept_for_one_document_serves_only_the_same_characters() 
     assert len(writer._font_programs) == 3  # the name is regular; the bold headings are shared
 
 
+def test_font_programs_kept_are_bounded_and_the_oldest_go_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(writer, "FONT_PROGRAMS_KEPT", 2)
+    writer._font_programs.clear()
+    first = render_invoice(invoice(name="Anna Xaver"))
+
+    render_invoice(invoice(name="Björn Quast"))
+    render_invoice(invoice(name="Zoë Yılmaz"))
+
+    assert len(writer._font_programs) == 2
+    assert render_invoice(invoice(name="Anna Xaver")) == first
+
+
 def test_another_number_gives_another_document() -> None:
     assert render_invoice(invoice(number=1)) != render_invoice(invoice(number=2))
 

@@ -12,6 +12,7 @@ classic cross-reference table; nothing in it depends on the clock, the process o
 from __future__ import annotations
 
 import hashlib
+import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ CONTENT_LEVEL = 6
 FONT_PROGRAMS_KEPT = 512
 
 _font_programs: OrderedDict[tuple[str, frozenset[str]], bytes] = OrderedDict()
+_font_programs_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -292,14 +294,16 @@ def _font_program(font: EmbeddedFont, shown: set[str]) -> bytes:
     """The font program cut to ``shown``, kept for documents that show the same characters: in
     a run of 2,000 invoices nine in ten font programs repeat an earlier one."""
     key = (font.base_name, frozenset(shown))
-    stream = _font_programs.get(key)
-    if stream is not None:
-        _font_programs.move_to_end(key)
-        return stream
+    with _font_programs_lock:
+        stream = _font_programs.get(key)
+        if stream is not None:
+            _font_programs.move_to_end(key)
+            return stream
 
     deflated, length = font.program.deflated(font.glyph_ids[character] for character in shown)
     stream = _stream(f"/Length1 {length} /Filter /FlateDecode".encode("ascii"), deflated)
-    _font_programs[key] = stream
-    if len(_font_programs) > FONT_PROGRAMS_KEPT:
-        _font_programs.popitem(last=False)
+    with _font_programs_lock:
+        _font_programs[key] = stream
+        if len(_font_programs) > FONT_PROGRAMS_KEPT:
+            _font_programs.popitem(last=False)
     return stream
