@@ -189,12 +189,18 @@ def _method_names_once(response_class: type) -> list[str]:
 
 _ATTRIBUTE_VALUE_KINDS = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")
 _KIND_SET = frozenset(_ATTRIBUTE_VALUE_KINDS)
+_DYNAMODB_SERVICES = frozenset({"dynamodb", "dynamodbstreams"})
 
 
 def _json_structure(
     serializer: BaseJSONSerializer, serialized: Any, value: Any, shape: Any, key: str
 ) -> None:
-    if key and shape.name == "AttributeValue" and _plain_attribute_value(serializer, value):
+    if (
+        key
+        and shape.name == "AttributeValue"
+        and serializer.operation_model.service_model.service_name in _DYNAMODB_SERVICES
+        and _plain_attribute_value(serializer, value)
+    ):
         serialized[shape.serialization.get("name", key)] = _attribute_value(serializer, value)
         return
     _original(BaseJSONSerializer, "_serialize_type_structure")(

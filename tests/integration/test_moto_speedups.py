@@ -297,3 +297,24 @@ def test_items_are_written_out_as_moto_writes_them(items: list[dict[str, Any]]) 
     finally:
         if not was_installed:
             moto_speedups.uninstall()
+
+
+def test_dynamodb_items_take_the_direct_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    written: list[Any] = []
+    direct = moto_speedups._attribute_value
+
+    def counted(serializer: Any, value: Any) -> Any:
+        written.append(value)
+        return direct(serializer, value)
+
+    was_installed = moto_speedups.is_installed()
+    moto_speedups.install()
+    monkeypatch.setattr(moto_speedups, "_attribute_value", counted)
+    try:
+        body = query_answer_body([{"pk": {"S": "CUST#1"}, "lines": {"L": [{"N": "4.99"}]}}])
+    finally:
+        if not was_installed:
+            moto_speedups.uninstall()
+
+    assert '"lines": {"L": [{"N": "4.99"}]}' in body
+    assert {"S": "CUST#1"} in written
