@@ -28,6 +28,7 @@ from shared.payments.importing import ImportReport
 from shared.payments.statements import read_statement
 from shared.payments.target import is_business_day, next_business_day
 from shared.settings import Settings
+from shared.storage.dynamodb import scan_all
 from shared.storage.ledger import DynamoLedger
 
 # Days after the due date the dunning runs look at: the free reminder comes 7 days after due,
@@ -87,10 +88,9 @@ def live_the_month(
 
 
 def _issued_invoices(clients: Callable[[str], Any], settings: Settings) -> list[dict[str, Any]]:
-    pages = (
-        clients("dynamodb")
-        .get_paginator("scan")
-        .paginate(
+    return list(
+        scan_all(
+            clients("dynamodb"),
             TableName=settings.documents_table,
             FilterExpression="document_type = :invoice",
             ExpressionAttributeValues={":invoice": {"S": "invoice"}},
@@ -98,11 +98,6 @@ def _issued_invoices(clients: Callable[[str], Any], settings: Settings) -> list[
             ExpressionAttributeNames={"#n": "number"},
         )
     )
-    return [
-        {name: next(iter(value.values())) for name, value in item.items()}
-        for page in pages
-        for item in page["Items"]
-    ]
 
 
 def _export(
@@ -339,22 +334,16 @@ def _notices_of(
 ) -> list[tuple[str, str]]:
     """(customer, notice number) of the notices issued on the day, by customer (numbers follow
     the order the run's shards finished in)."""
-    pages = (
-        clients("dynamodb")
-        .get_paginator("scan")
-        .paginate(
-            TableName=settings.documents_table,
-            FilterExpression="document_type = :dunning AND issue_date = :issued",
-            ExpressionAttributeValues={
-                ":dunning": {"S": "dunning"},
-                ":issued": {"S": issued.isoformat()},
-            },
-        )
+    notices = scan_all(
+        clients("dynamodb"),
+        TableName=settings.documents_table,
+        FilterExpression="document_type = :dunning AND issue_date = :issued",
+        ExpressionAttributeValues={
+            ":dunning": {"S": "dunning"},
+            ":issued": {"S": issued.isoformat()},
+        },
     )
-    found = [
-        (item["customer_id"]["S"], item["number"]["S"]) for page in pages for item in page["Items"]
-    ]
-    return sorted(found)
+    return sorted((notice["customer_id"], notice["number"]) for notice in notices)
 
 
 def _notices_paid_table(paid: dict[str, Any]) -> Table:
@@ -373,16 +362,14 @@ def _archived_notices(clients: Callable[[str], Any]) -> int:
     """Dunning notices written as documents whose PDF is in the archive."""
     settings = Settings()
     s3 = clients("s3")
-    pages = (
-        clients("dynamodb")
-        .get_paginator("scan")
-        .paginate(
-            TableName=settings.documents_table,
-            FilterExpression="document_type = :dunning",
-            ExpressionAttributeValues={":dunning": {"S": "dunning"}},
-        )
+    notices = scan_all(
+        clients("dynamodb"),
+        TableName=settings.documents_table,
+        FilterExpression="document_type = :dunning",
+        ExpressionAttributeValues={":dunning": {"S": "dunning"}},
+        ProjectionExpression="pdf_key",
     )
-    keys = [item["pdf_key"]["S"] for page in pages for item in page["Items"] if "pdf_key" in item]
+    keys = [notice["pdf_key"] for notice in notices if "pdf_key" in notice]
     for key in keys:
         s3.head_object(Bucket=settings.archive_bucket, Key=key)
     return len(keys)

@@ -97,6 +97,15 @@ def query_all(client: Any, **kwargs: Any) -> Iterator[Item]:
             yield from_item(item)
 
 
+def scan_all(client: Any, **kwargs: Any) -> Iterator[Item]:
+    """Every item a scan finds, page after page: for the demo's and tools' overviews, never for
+    work that grows with the tables."""
+    paginator = client.get_paginator("scan")
+    for page in paginator.paginate(**kwargs):
+        for item in page["Items"]:
+            yield from_item(item)
+
+
 def batch_put(client: Any, table: str, items: Iterable[Item], *, parallel: int = 1) -> int:
     """Write items in batches of 25, retrying what DynamoDB left unprocessed; with ``parallel``
     above one, that many batches are in flight at a time (their order is then unspecified)."""
