@@ -20,6 +20,8 @@ MOTO_CONFIG = {
     "lambda": {"use_docker": True},
 }
 YOUNG_COLLECTION = 50_000
+# More processes than this find the worker busy storing: one renders faster than it stores.
+RENDER_PROCESSES_MAX = 2
 _BASE_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -50,9 +52,21 @@ def in_process(settings: dict[str, str] | None = None) -> Iterator[LocalStack]:
         lambda_runtime.install()
         moto_speedups.install()
         atomic_writes.install()
-        stack = provision(client_factory(), local_stack(settings), poll_queues=False)
+        stack = local_stack(embedded_settings(settings))
+        stack = provision(client_factory(), stack, poll_queues=False)
         with environment(stack.exports()):
             yield stack
+
+
+def embedded_settings(settings: dict[str, str] | None = None) -> dict[str, str]:
+    """The settings of the functions here, where every Lambda invocation runs on this one
+    interpreter, one at a time (see lambda_runtime.py). On AWS each shard's worker has a CPU of
+    its own; here the invoice worker renders on the machine's other cores instead, while it
+    stores what it rendered before (shared/invoicing/rendering.py). Given settings win."""
+    spare_cores = max((os.cpu_count() or 1) - 1, 0)
+    return {"BILLING_RENDER_PROCESSES": str(min(spare_cores, RENDER_PROCESSES_MAX))} | (
+        settings or {}
+    )
 
 
 @contextlib.contextmanager
@@ -98,7 +112,8 @@ def server(
             lambda_runtime.install(endpoint_url=endpoint)
             moto_speedups.install()
             atomic_writes.install()
-            stack = provision(client_factory(endpoint), local_stack(settings), poll_queues=False)
+            stack = local_stack(embedded_settings(settings))
+            stack = provision(client_factory(endpoint), stack, poll_queues=False)
             yield stack, endpoint
         finally:
             moto_server.stop()

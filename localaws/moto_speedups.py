@@ -32,6 +32,16 @@ Measured on moto 5.2.5 (see the notes on issue 3):
   wire keys, as all of moto's DynamoDB answers hold them, is written out directly, with the same
   conversions moto applies (text, base64 for binary values, members that are ``None`` left out).
 
+- DynamoDB: every attribute an item is built with adds up the size of all attributes before it,
+  to keep items within 400 KB (``LimitedSizeDict``), so building an item of n attributes costs
+  n² size computations: a tenth of each PutItem of an invoice. Here a new item adds them up once,
+  after the last attribute, and refuses the same items (sizes only grow as attributes are added).
+- Every client request is signed (SigV4: a canonical request, hashes and HMACs), a seventh of
+  the client's time of an S3 PUT; moto checks no signature, and reads only the credential's
+  access key and region from the ``Authorization`` header. Here requests carry that header with
+  the access key and region the signer would scope them to, and no signature. Presigned URLs
+  are signed as before: they are made apart from requests (``generate_presigned_url``).
+
 - Every request lists the functions of its response class with ``inspect.getmembers`` to check
   that the action is one (``method_names_from_class``), a tenth of a millisecond a request. The
   functions of a class do not change, so here the list is made once per class.
@@ -51,9 +61,13 @@ from types import ModuleType
 from typing import Any
 
 import moto.core.responses as moto_responses
+from botocore.signers import RequestSigner
 from moto.core.serialize import BaseJSONSerializer
 from moto.core.utils import unix_time
+from moto.dynamodb.exceptions import ItemSizeTooLarge
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.utilities import bytesize
 from moto.s3.models import S3Backend
 from moto.sqs.models import Message, Queue, SQSBackend
 
@@ -83,6 +97,8 @@ def _replacements() -> list[tuple[Any, str, Any]]:
         (Table, "all_items", _all_items),
         (BaseJSONSerializer, "_serialize_type_structure", _json_structure),
         (moto_responses, "method_names_from_class", _method_names_once),
+        (Item, "__init__", _item_sized_once),
+        (RequestSigner, "handler", _credential_scope_only),
     ]
 
 
@@ -177,6 +193,47 @@ def _index_candidates(table: Table, conditions: tuple[tuple[str, Any], ...]) -> 
     for name, expected in conditions:
         items = [item for item in items if (value := item.attrs.get(name)) and value == expected]
     return sorted(items, key=_table_order)
+
+
+# moto's bound, between the measured 409 and 410 KB of DynamoDB (LimitedSizeDict.__setitem__).
+_ITEM_SIZE_LIMIT = 405_000
+
+
+def _item_sized_once(
+    item: Item, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]
+) -> None:
+    item.hash_key = hash_key
+    item.range_key = range_key
+    values = {name: DynamoType(value) for name, value in attrs.items()}
+    if sum(bytesize(name) + value.size() for name, value in values.items()) > _ITEM_SIZE_LIMIT:
+        raise ItemSizeTooLarge
+    item.attrs = LimitedSizeDict()
+    dict.update(item.attrs, values)
+
+
+def _credential_scope_only(
+    signer: RequestSigner, operation_name: str | None = None, request: Any = None, **_: Any
+) -> None:
+    """What moto reads of a signature, for the region and service the signer would sign for."""
+    signing = request.context.get("signing") or {}
+    region = signing.get("region") or signer.region_name
+    service = signing.get("signing_name") or signer.signing_name
+    credentials = getattr(signer, "_credentials", None)
+    access_key = credentials.get_frozen_credentials().access_key if credentials else "anonymous"
+    request.headers["Authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={access_key}/{_SCOPE_DATE}/{region}/{service}/aws4_request, "
+        "SignedHeaders=host, Signature=unsigned"
+    )
+    if service == "s3":
+        # As S3's signer declares the payload: moto unwraps a body sent in aws-chunked encoding
+        # (a checksum in its trailer) only when this header says so.
+        chunked = "X-Amz-Trailer" in request.headers
+        request.headers["X-Amz-Content-SHA256"] = _CHUNKED_PAYLOAD if chunked else _UNSIGNED_PAYLOAD
+
+
+_SCOPE_DATE = "20260101"
+_CHUNKED_PAYLOAD = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+_UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 
 
 def _method_names_once(response_class: type) -> list[str]:

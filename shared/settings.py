@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     invoice_prefix: str = Field(default="RE", pattern=r"^[A-Z]{1,6}$")
     credit_note_prefix: str = Field(default="GS", pattern=r"^[A-Z]{1,6}$")
     payment_term_days: int = Field(default=14, ge=0, le=120)
+    # Processes the invoice worker renders documents on while it stores the ones before; 0:
+    # render in the worker, as on AWS Lambda, where each shard has a worker (and CPU) of its own.
+    render_processes: int = Field(default=0, ge=0, le=64)
     # Payments: the fee a returned direct debit costs the customer (EUR, 0 for none).
     return_fee: Decimal = Field(default=Decimal("5.00"), ge=0, le=100, decimal_places=2)
 

@@ -47,10 +47,9 @@ def document_archive(settings: Settings, s3: Any | None = None) -> S3Archive:
 
 
 def invoice_run_service(settings: Settings) -> InvoiceRunService:
-    from shared.invoicing.service import (
-        InvoiceRunService,
-        RunPolicy,
-    )  # keeps the PDF renderer out of others
+    # Imported here: keeps the PDF renderer out of the other functions.
+    from shared.invoicing.rendering import renderer_for
+    from shared.invoicing.service import InvoiceRunService, RunPolicy
 
     dynamodb = client("dynamodb")
     s3 = client("s3")
@@ -68,6 +67,7 @@ def invoice_run_service(settings: Settings) -> InvoiceRunService:
             retention_years=settings.retention_years,
             shard_count=settings.shard_count,
         ),
+        renderer=renderer_for(settings.render_processes),
         deliveries=delivery_queue(settings),
         printer=print_batches(settings, dynamodb=dynamodb, s3=s3),
     )

@@ -21,11 +21,11 @@ from shared.catalog import Catalog, shipped_catalog
 from shared.customers import Customer
 from shared.delivery.plan import IssuedNumber, plan_delivery
 from shared.delivery.ports import DeliveryQueue, PrintRun
-from shared.invoicing.cii import EInvoiceError
 from shared.invoicing.compose import compose_invoice
-from shared.invoicing.documents import RenderedDocument, render_document, xml_key
+from shared.invoicing.documents import RenderedDocument, xml_key
 from shared.invoicing.model import Invoice, InvoiceDraft, Seller, document_key
 from shared.invoicing.numbering import Assignment, NumberBlock, range_key
+from shared.invoicing.rendering import InlineRenderer, Rendered, Renderer
 from shared.invoicing.run import (
     MANIFEST_PREFIX,
     Failure,
@@ -53,8 +53,6 @@ from shared.ports import (
 )
 
 logger = logging.getLogger(__name__)
-
-ISSUE_BATCH = 33
 
 
 class DocumentConflictError(Exception):
@@ -107,7 +105,7 @@ class InvoiceRunService:
     runs: RunStore
     work: WorkStore
     policy: RunPolicy
-    render: Callable[[Invoice], RenderedDocument] = render_document
+    renderer: Renderer = field(default_factory=InlineRenderer)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     # Delivery: the queue e-mail invoices are announced on, and the print batch of post invoices.
     deliveries: DeliveryQueue | None = None
@@ -225,12 +223,10 @@ class InvoiceRunService:
         markers = dict(billed)
         issued = 0
         customer_ids = sorted(drafts, key=lambda c: assignment.numbers[c])
-        for start in range(0, len(customer_ids), ISSUE_BATCH):
-            batch = [
-                self._invoice(request, assignment, c, drafts[c])
-                for c in customer_ids[start : start + ISSUE_BATCH]
-            ]
-            issued += self._issue_batch(request, batch, blocks, markers, failures, times)
+        invoices = (self._invoice(request, assignment, c, drafts[c]) for c in customer_ids)
+        for rendered in self.renderer.render_all(invoices):
+            _count_rendering(times, rendered)
+            issued += self._issue(request, rendered, blocks, markers, failures, times)
 
         with times.step("numbering"):
             earlier_voids = self.ranges.voided(number_range, request.run_id, request.shard)
@@ -305,39 +301,36 @@ class InvoiceRunService:
             draft=draft,
         )
 
-    def _issue_batch(
+    def _issue(
         self,
         request: ShardRequest,
-        invoices: list[Invoice],
+        rendered: Rendered,
         blocks: list[NumberBlock],
         markers: dict[str, BilledMarker],
         failures: list[Failure],
         times: StepTimes,
     ) -> int:
-        """Archive each PDF (and XML), then write its document; count what is new.
+        """Archive the PDF (and XML), then write the document; 1 if it is new.
 
         A document that cannot be rendered fails its customer alone; its number is voided with
         the other numbers of the shard that did not end as an invoice."""
-        issued = 0
-        for invoice in invoices:
-            try:
-                with times.step("rendering"):
-                    rendered = self.render(invoice)
-            except EInvoiceError as error:
-                failures.append(Failure(customer_id=invoice.customer_id, reason=str(error)))
-                continue
-            try:
-                with times.step("storing"):
-                    key = self._archive(invoice, rendered)
-            except DocumentConflictError as error:
-                self._void(blocks, invoice.customer_id, invoice.number, str(error))
-                failures.append(Failure(customer_id=invoice.customer_id, reason=str(error)))
-                continue
+        invoice = rendered.invoice
+        if rendered.document is None:
+            failures.append(Failure(customer_id=invoice.customer_id, reason=str(rendered.error)))
+            return 0
+
+        try:
             with times.step("storing"):
-                created = self.documents.issue_invoice(invoice, shard=request.shard, pdf_key=key)
-            self._record(invoice, created, markers, failures)
-            issued += int(created)
-        return issued
+                key = self._archive(invoice, rendered.document)
+        except DocumentConflictError as error:
+            self._void(blocks, invoice.customer_id, invoice.number, str(error))
+            failures.append(Failure(customer_id=invoice.customer_id, reason=str(error)))
+            return 0
+
+        with times.step("storing"):
+            created = self.documents.issue_invoice(invoice, shard=request.shard, pdf_key=key)
+        self._record(invoice, created, markers, failures)
+        return int(created)
 
     def _record(
         self,
@@ -403,6 +396,13 @@ class InvoiceRunService:
             "invoice number voided",
             extra={"customer_id": customer_id, "invoice_number": number, "reason": reason},
         )
+
+
+def _count_rendering(times: StepTimes, rendered: Rendered) -> None:
+    times.add("rendering", rendered.seconds)
+    if rendered.elsewhere:
+        times.add("rendering elsewhere", rendered.seconds)
+        times.add("waiting for renders", rendered.waited)
 
 
 def due_date(issue_date: date, payment_term_days: int, draft: InvoiceDraft) -> date:

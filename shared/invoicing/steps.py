@@ -11,7 +11,18 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
-STEPS = ("loading", "rating", "numbering", "rendering", "storing", "delivery")
+STEPS = (
+    "loading",
+    "rating",
+    "numbering",
+    "rendering",
+    # Where documents render on processes of their own: the part of "rendering" done there, and
+    # the time the worker waited for it (shared/invoicing/rendering.py).
+    "rendering elsewhere",
+    "waiting for renders",
+    "storing",
+    "delivery",
+)
 
 
 class StepTimes:
@@ -28,6 +39,12 @@ class StepTimes:
             yield
         finally:
             self._seconds[name] += self._clock() - started
+
+    def add(self, name: str, seconds: float) -> None:
+        """Time a step took elsewhere (a document rendered on another process)."""
+        if name not in STEPS:
+            raise ValueError(f"unknown step {name!r}")
+        self._seconds[name] += seconds
 
     def seconds(self) -> dict[str, float]:
         return {name: round(self._seconds[name], 6) for name in STEPS if name in self._seconds}

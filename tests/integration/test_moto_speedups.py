@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
@@ -91,7 +94,9 @@ def test_s3_answers_the_same_and_follows_a_changed_custom_endpoint(
 
 def test_uninstall_restores_moto() -> None:
     import moto.core.responses as moto_responses
+    from botocore.signers import RequestSigner
     from moto.core.serialize import BaseJSONSerializer
+    from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
     from moto.s3.models import S3Backend
     from moto.sqs.models import Queue, SQSBackend
@@ -108,6 +113,8 @@ def test_uninstall_restores_moto() -> None:
         structure = BaseJSONSerializer.__dict__["_serialize_type_structure"]
         assert structure.__module__ == "moto.core.serialize"
         assert moto_responses.method_names_from_class.__module__ == "moto.core.utils"
+        assert Item.__init__.__module__ == "moto.dynamodb.models.dynamo_type"
+        assert RequestSigner.handler.__module__ == "botocore.signers"
     finally:
         if was_installed:
             moto_speedups.install()
@@ -318,3 +325,57 @@ def test_dynamodb_items_take_the_direct_way(monkeypatch: pytest.MonkeyPatch) -> 
 
     assert '"lines": {"L": [{"N": "4.99"}]}' in body
     assert {"S": "CUST#1"} in written
+
+
+def test_items_are_refused_above_the_same_size(aws: None, speedups: bool) -> None:
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName="sized",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+    def item(total: int) -> dict[str, Any]:
+        """An item of ``total`` bytes by moto's count: names and values of its attributes."""
+        body = total - len("pk") - len("small") - len("a") * 4 - len("b")
+        half = body // 2
+        return {
+            "pk": {"S": "small"},
+            "a": {"S": "x" * half},
+            "b": {"M": {"c": {"S": "y" * (body - half - len("c"))}, "d": {"N": "1"}}},
+        }
+
+    dynamodb.put_item(TableName="sized", Item=item(404_990))
+    with pytest.raises(ClientError, match="Item size has exceeded the maximum allowed size"):
+        dynamodb.put_item(TableName="sized", Item=item(405_010) | {"pk": {"S": "large"}})
+
+    kept = dynamodb.get_item(TableName="sized", Key={"pk": {"S": "small"}})["Item"]
+    assert kept == item(404_990)
+    assert "Item" not in dynamodb.get_item(TableName="sized", Key={"pk": {"S": "large"}})
+
+
+def test_s3_keeps_bodies_and_checksums_without_request_signatures(
+    aws: None, speedups: bool
+) -> None:
+    s3 = boto3.client("s3", region_name=REGION)
+    seen: list[str] = []
+
+    def keep_authorization(request: Any, **_: Any) -> None:
+        header = request.headers["Authorization"]
+        seen.append(header.decode() if isinstance(header, bytes) else header)
+
+    s3.meta.events.register("before-send.s3", keep_authorization)
+    s3.create_bucket(Bucket="signed", CreateBucketConfiguration={"LocationConstraint": REGION})
+    body = bytes(range(256)) * 300
+
+    s3.put_object(Bucket="signed", Key="doc.pdf", Body=body, ChecksumAlgorithm="SHA256")
+    read = s3.get_object(Bucket="signed", Key="doc.pdf", ChecksumMode="ENABLED")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "signed", "Key": "doc.pdf"})
+
+    assert read["Body"].read() == body
+    assert read["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(body).digest()).decode()
+    assert all(f"/{REGION}/s3/aws4_request" in header for header in seen)
+    assert all(("Signature=unsigned" in header) is speedups for header in seen)
+    assert "X-Amz-Signature=" in url
+    assert "unsigned" not in url
