@@ -54,6 +54,7 @@ def in_process(settings: dict[str, str] | None = None) -> Iterator[LocalStack]:
         atomic_writes.install()
         stack = local_stack(embedded_settings(settings))
         stack = provision(client_factory(), stack, poll_queues=False)
+        _start_render_processes(stack)
         with environment(stack.exports()):
             yield stack
 
@@ -67,6 +68,15 @@ def embedded_settings(settings: dict[str, str] | None = None) -> dict[str, str]:
     return {"BILLING_RENDER_PROCESSES": str(min(spare_cores, RENDER_PROCESSES_MAX))} | (
         settings or {}
     )
+
+
+def _start_render_processes(stack: LocalStack) -> None:
+    """Start the invoice worker's rendering processes with the stack, as AWS keeps provisioned
+    Lambda environments warm: a fresh interpreter takes about a second to import the renderer,
+    which the first shard of a run otherwise waits for."""
+    from shared.invoicing.rendering import renderer_for
+
+    renderer_for(int(stack.function_environment.get("BILLING_RENDER_PROCESSES", "0")))
 
 
 @contextlib.contextmanager
@@ -114,6 +124,7 @@ def server(
             atomic_writes.install()
             stack = local_stack(embedded_settings(settings))
             stack = provision(client_factory(endpoint), stack, poll_queues=False)
+            _start_render_processes(stack)
             yield stack, endpoint
         finally:
             moto_server.stop()
