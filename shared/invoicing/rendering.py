@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from shared.invoicing.cii import EInvoiceError
 from shared.invoicing.documents import RenderedDocument, render_document
 from shared.invoicing.model import Invoice
+from shared.invoicing.pdf.writer import shared_objects
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +168,9 @@ class RenderProcess:
 
 
 def _serve(connection: Connection) -> None:
-    """A rendering process: renders what it is sent until its worker closes the pipe."""
+    """A rendering process: renders what it is sent until its worker closes the pipe. It reads
+    the fonts and the PDF objects every document shares first (0.2 s), before it is asked."""
+    shared_objects()
     while True:
         try:
             invoice = connection.recv()
