@@ -359,22 +359,27 @@ def payment_figures(entries: int) -> list[Any]:
     return figures(measured)
 
 
-def in_memory(plan: Plan, statement: StatementFile) -> tuple[ImportReport, float]:
+def memory_use_case(plan: Plan) -> PaymentImport:
+    """The import on in-memory ports (the unit tests' fakes), the plan's invoices on the books."""
     from tests.unit.ledger_fakes import MemoryLedger
     from tests.unit.payment_fakes import MemoryBatches, MemoryDecisions, MemoryLock, MemoryMandates
 
     ledger = MemoryLedger()
     ledger.post([invoice_posting(invoice) for invoice in plan.invoices])
     owners = {invoice.number: invoice.customer_id for invoice in plan.invoices}
-    use_case = PaymentImport(
+    return PaymentImport(
         ledger=ledger,
         decisions=MemoryDecisions(),
         owners=_DictOwners(owners),
         batches=MemoryBatches(*plan.batches),
         mandates=MemoryMandates(),
         lock=MemoryLock(),
-        policy=_policy(),
+        policy=bench_policy(),
     )
+
+
+def in_memory(plan: Plan, statement: StatementFile) -> tuple[ImportReport, float]:
+    use_case = memory_use_case(plan)
     started = time.perf_counter()
     report = use_case.run(statement)
     return report, time.perf_counter() - started
@@ -388,7 +393,7 @@ class _DictOwners:
         return {n: self._owners[n] for n in numbers if n in self._owners}
 
 
-def _policy() -> MatchPolicy:
+def bench_policy() -> MatchPolicy:
     """The policy the import gets from the default settings (shared/wiring.py)."""
     values = spec.default_settings()
     return MatchPolicy(

@@ -135,6 +135,11 @@ class _Tally:
         self.clock[step] += time.perf_counter() - started
 
 
+def new_lease(source: StatementFile) -> str:
+    """A holder name for the import lock, unique to one import of the file."""
+    return f"{source.digest[:16]}:{uuid.uuid4().hex[:8]}"
+
+
 def _entry(decision: Decision) -> UnmatchedEntry:
     transaction = decision.transaction
     return UnmatchedEntry(
@@ -161,13 +166,20 @@ class PaymentImport:
     settlement: Settlement | None = None
 
     def run(
-        self, source: StatementFile, *, progress: Callable[[int], None] | None = None
+        self,
+        source: StatementFile,
+        *,
+        progress: Callable[[int], None] | None = None,
+        lease: str | None = None,
     ) -> ImportReport:
-        """Import every statement of the file; ``progress`` hears of each chunk done."""
-        holder = f"{source.digest[:16]}:{uuid.uuid4().hex[:8]}"
-        busy = self.lock.acquire(holder, now=self.now(), seconds=LEASE_SECONDS)
-        if busy is not None:
-            raise ImportBusyError(f"another import is running ({busy})")
+        """Import every statement of the file; ``progress`` hears of each chunk done.
+
+        With a ``lease`` (a part of a file imported in parts, ``shared.payments.parts``) the
+        import runs under the lock its coordinator took and leaves it held; without, it takes
+        the lock itself and gives it back.
+        """
+        holder = lease or new_lease(source)
+        self.take_lock(holder)
         tally = _Tally(ImportReport(digest=source.digest, format=source.format))
         loaded = _Loaded()
         try:
@@ -175,7 +187,8 @@ class PaymentImport:
                 for statement in source.statements:
                     self._statement(statement, _Work(tally, loaded), holder, progress)
         finally:
-            self.lock.release(holder)
+            if lease is None:
+                self.lock.release(holder)
         self._settle(tally.credited)
         tally.report.seconds = {step: round(s, 3) for step, s in tally.clock.items()}
         logger.info(
@@ -183,6 +196,15 @@ class PaymentImport:
             extra={"digest": source.digest, "entries": tally.report.entries},
         )
         return tally.report
+
+    def take_lock(self, holder: str) -> None:
+        """Take the import lock, or renew it for a holder that has it already."""
+        busy = self.lock.acquire(holder, now=self.now(), seconds=LEASE_SECONDS)
+        if busy is not None and busy != holder:
+            raise ImportBusyError(f"another import is running ({busy})")
+
+    def release_lock(self, holder: str) -> None:
+        self.lock.release(holder)
 
     def _settle(self, credited: set[str]) -> None:
         """Tell dunning of every customer money was booked to, as of today; a failure here

@@ -18,7 +18,7 @@ is left over is credit on the account (item None).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -225,6 +225,40 @@ def wanted(transactions: Iterable[BankTransaction], policy: MatchPolicy) -> Want
             if mention.number is not None:
                 numbers.add(mention.number)
     return Wanted(frozenset(customers), frozenset(numbers), frozenset(batches))
+
+
+def accounts_touched(
+    transaction: BankTransaction, policy: MatchPolicy, owners: Mapping[str, str]
+) -> frozenset[str] | None:
+    """The customers whose accounts ``decide`` may read or post to for this transaction, given
+    the owners of the numbers it quotes; None when that depends on a collection batch.
+
+    It follows the rules' order: our own end-to-end id names the one account; otherwise the
+    owner of a structured reference, and the payer the text names (one customer number, else
+    the one owner of the quoted invoices, else of the quoted notices).
+    """
+    own = parse_end_to_end_id(transaction.end_to_end_id)
+    if own is not None:
+        return frozenset({own[0]})
+    if transaction.payment_info_id:
+        return None
+    touched: set[str] = set()
+    structured = _structured_mention(transaction, policy)
+    number = structured.number if structured is not None else None
+    if number is not None and number in owners:
+        touched.add(owners[number])
+    customers = customer_mentions(transaction.remittance)
+    if customers:
+        touched.update(customers[:1] if len(customers) == 1 else ())
+        return frozenset(touched)
+    for mentions in (
+        invoice_mentions(transaction.remittance, policy.invoice_prefixes),
+        _notice_mentions(transaction, policy),
+    ):
+        named = {owners[m.number] for m in mentions if m.number is not None and m.number in owners}
+        if len(named) == 1:
+            touched |= named
+    return frozenset(touched)
 
 
 def statement_problem(statement: Statement, policy: MatchPolicy) -> str | None:

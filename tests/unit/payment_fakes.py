@@ -141,7 +141,7 @@ class MemoryLock:
         self.renewals = 0
 
     def acquire(self, holder: str, *, now: datetime, seconds: int) -> str | None:
-        if self.held_by is not None:
+        if self.held_by not in (None, holder):
             return self.held_by
         self.held_by = holder
         return None

@@ -1,0 +1,213 @@
+"""A statement imported in parts by customer decides and posts what one import would."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from bench.payments import bench_policy, camt_file, memory_use_case, plan_statement
+from shared.payments.importing import ImportBusyError, ImportReport, PaymentImport
+from shared.payments.matching import accounts_touched
+from shared.payments.parts import (
+    ENTRIES_PER_PART,
+    MOST_PARTS,
+    PartedImport,
+    merged,
+    part_of,
+    parts_for,
+    split,
+)
+from shared.payments.statement import BankTransaction, StatementFile
+from shared.payments.statements import read_statement
+
+ENTRIES = 3_000
+COMPARED = ("entries", "matched", "by_rule", "received", "returns", "returned", "unmatched")
+POLICY = bench_policy()
+
+
+@pytest.fixture(scope="module")
+def planned() -> tuple[object, StatementFile]:
+    plan = plan_statement(ENTRIES, random.Random(7))
+    return plan, read_statement(camt_file(plan))
+
+
+def _decisions(use_case: PaymentImport) -> dict[str, tuple[str | None, frozenset[object]]]:
+    stored = use_case.decisions.decided(list(use_case.decisions.stored))  # type: ignore[attr-defined]
+    return {
+        transaction_id: (decision.rule, frozenset(decision.postings))
+        for transaction_id, decision in stored.items()
+    }
+
+
+def test_parts_decide_and_post_what_one_import_does(planned: tuple[object, StatementFile]) -> None:
+    plan, statement = planned
+    whole = memory_use_case(plan)  # type: ignore[arg-type]
+    in_parts = memory_use_case(plan)  # type: ignore[arg-type]
+
+    one = whole.run(statement)
+    parted = PartedImport(in_parts).run(statement, parts=7)
+
+    assert [getattr(parted, name) for name in COMPARED] == [getattr(one, n) for n in COMPARED]
+    assert parted.postings == one.postings > ENTRIES * 0.8
+    assert _decisions(in_parts) == _decisions(whole)
+    assert in_parts.ledger.postings == whole.ledger.postings  # type: ignore[attr-defined]
+    assert {e.transaction_id for e in parted.unmatched_entries} == {
+        e.transaction_id for e in one.unmatched_entries
+    }
+
+
+def test_every_transaction_lands_in_exactly_one_part_or_the_rest(
+    planned: tuple[object, StatementFile],
+) -> None:
+    plan, statement = planned
+    use_case = memory_use_case(plan)  # type: ignore[arg-type]
+
+    planned_split = PartedImport(use_case).plan(statement, parts=5)
+
+    ids = [
+        t.transaction_id
+        for source in (*planned_split.parts, planned_split.rest)
+        for s in source.statements
+        for t in s.transactions
+    ]
+    every = [t.transaction_id for s in statement.statements for t in s.transactions]
+    assert sorted(ids) == sorted(every)
+    assert all(entries > 0 for entries in planned_split.entries)
+    # The collections booked as one sum settle several customers: the rest takes them.
+    rest = [t for s in planned_split.rest.statements for t in s.transactions]
+    assert rest
+    assert all(t.payment_info_id for t in rest)
+
+
+def test_a_customers_transactions_keep_their_order_in_one_part() -> None:
+    owners = {"RE-2026-00000001": "C0000001", "RE-2026-00000002": "C0000001"}
+    first = _transaction("A" * 8, "RE-2026-00000001")
+    second = _transaction("B" * 8, "Kundennr C0000001 RE-2026-00000002")
+    source = _file(first, second)
+
+    parts = split(source, POLICY, owners, 16)
+
+    holding = [p for p in parts.parts if p.statements]
+    assert len(holding) == 1
+    assert [t.transaction_id for t in holding[0].statements[0].transactions] == ["A" * 8, "B" * 8]
+
+
+def test_a_transaction_that_may_touch_two_accounts_goes_to_the_rest() -> None:
+    owners = {"RE-2026-00000001": "C0000001", "RE-2026-00000002": "C0000002"}
+    referenced = _transaction("C" * 8, "Kunde C0000002").model_copy(
+        update={"creditor_reference": "RE-2026-00000001"}
+    )
+    batch = _transaction("D" * 8, "Lastschriften").model_copy(update={"payment_info_id": "PMT-1"})
+
+    assert part_of(referenced, POLICY, owners, 8) is None
+    assert part_of(batch, POLICY, owners, 8) is None
+
+
+def test_the_payer_a_text_names_decides_the_part() -> None:
+    owners = {"RE-2026-00000001": "C0000001", "RE-2026-00000002": "C0000002"}
+    named = _transaction("E" * 8, "Kunde C0000003 RE-2026-00000001")
+    both = _transaction("F" * 8, "RE-2026-00000001 RE-2026-00000002")
+
+    # A customer number names the payer: the invoice is looked for among their items only.
+    assert part_of(named, POLICY, owners, 8) == part_of(
+        _transaction("G" * 8, "C0000003"), POLICY, owners, 8
+    )
+    # Invoices of two customers name no payer: it stays unmatched and touches no account.
+    assert accounts_touched(both, POLICY, owners) == frozenset()
+
+
+def test_no_decision_touches_an_account_its_routing_did_not_name(
+    planned: tuple[object, StatementFile],
+) -> None:
+    plan, statement = planned
+    use_case = memory_use_case(plan)  # type: ignore[arg-type]
+    use_case.run(statement)
+    owners = use_case.owners._owners  # type: ignore[attr-defined]
+
+    decisions = use_case.decisions.stored.values()  # type: ignore[attr-defined]
+    for decision in decisions:
+        touched = accounts_touched(decision.transaction, POLICY, owners)
+        posted = {posting.customer_id for posting in decision.postings}
+        assert touched is None or posted <= touched, decision.transaction.remittance
+    assert sum(1 for d in decisions if d.postings) > ENTRIES * 0.8
+
+
+def test_a_part_run_again_after_a_crash_posts_only_what_is_missing(
+    planned: tuple[object, StatementFile],
+) -> None:
+    plan, statement = planned
+    use_case = memory_use_case(plan)  # type: ignore[arg-type]
+    reference = memory_use_case(plan)  # type: ignore[arg-type]
+    reference.run(statement)
+    parted = PartedImport(use_case)
+    first_part = parted.plan(statement, parts=4).parts[0]
+    use_case.run(first_part)  # the worker of part 0 finished; the execution then failed
+
+    again = parted.run(statement, parts=4)
+
+    assert use_case.ledger.postings == reference.ledger.postings  # type: ignore[attr-defined]
+    assert again.duplicates == sum(len(s.transactions) for s in first_part.statements)
+    assert parted.run(statement, parts=4).postings == 0
+
+
+def test_no_part_runs_while_another_import_holds_the_lock(
+    planned: tuple[object, StatementFile],
+) -> None:
+    plan, statement = planned
+    use_case = memory_use_case(plan)  # type: ignore[arg-type]
+    use_case.lock.held_by = "another-import"  # type: ignore[attr-defined]
+
+    with pytest.raises(ImportBusyError, match="another-import"):
+        PartedImport(use_case).run(statement, parts=3)
+    with pytest.raises(ImportBusyError):
+        use_case.run(statement, lease="my-lease")
+    assert not use_case.decisions.stored  # type: ignore[attr-defined]
+
+
+def test_merged_reports_add_up() -> None:
+    source = _file(_transaction("H" * 8, "x"))
+    one = ImportReport(
+        digest=source.digest, format="camt.053", entries=3, matched=2, by_rule={"a": 2}
+    )
+    two = ImportReport(
+        digest=source.digest,
+        format="camt.053",
+        entries=4,
+        matched=1,
+        by_rule={"a": 1},
+        received=Decimal("1.50"),
+    )
+
+    whole = merged(source, [one, two])
+
+    assert (whole.entries, whole.matched, whole.by_rule) == (7, 3, {"a": 3})
+    assert whole.received == Decimal("1.50")
+    assert whole.statements == 1
+
+
+@pytest.mark.parametrize(
+    ("entries", "parts"),
+    [(0, 1), (1, 1), (ENTRIES_PER_PART, 1), (ENTRIES_PER_PART + 1, 2), (10**7, MOST_PARTS)],
+)
+def test_parts_for_a_file(entries: int, parts: int) -> None:
+    assert parts_for(entries) == parts
+
+
+def _transaction(transaction_id: str, remittance: str) -> BankTransaction:
+    return BankTransaction(
+        transaction_id=transaction_id,
+        amount=Decimal("10.00"),
+        currency="EUR",
+        booking_date=date(2026, 12, 10),
+        remittance=remittance,
+    )
+
+
+def _file(*transactions: BankTransaction) -> StatementFile:
+    from shared.payments.statement import Statement
+
+    statement = Statement(format="camt.053", statement_id="S1", transactions=transactions)
+    return StatementFile(digest="0" * 64, format="camt.053", statements=(statement,))
