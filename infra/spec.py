@@ -408,11 +408,50 @@ PAYMENT_IMPORT = FunctionSpec(
     handler="functions.payment_import.handler.handle",
     memory_mb=1769,
     timeout_seconds=900,
-    description="imports bank statement files: matches and posts payments and returned debits",
+    description="imports bank statement files (large ones through the import in parts)",
     # Postings beside the documents; decisions, the clarification list, the lock and the
     # recorded collection batches in Control; mandates revoked in Contracts. Dunning is told of
     # each customer paid (a case settled, a customer reactivated on the provisioning bus; a step
     # a dunning run left pending is completed first, its notice archived).
+    writes_tables=("Documents", "Control", "Contracts", "Dunning"),
+    writes_buckets=("Work", "Archive"),
+    puts_events=("Provisioning",),
+    starts_state_machines=("PaymentImportRun",),
+)
+# A large statement file in parts: prepare splits it by customer, workers import the parts at
+# once, finalize imports the rest and writes the file's report (shared/payments/import_run.py).
+PAYMENT_IMPORT_PREPARE = FunctionSpec(
+    id="PaymentImportPrepare",
+    local_name="billing-payment-import-prepare",
+    component="payment_import",
+    handler="functions.payment_import.handler.prepare",
+    memory_mb=1769,
+    timeout_seconds=300,
+    description="splits a large statement file into parts by customer and takes the import lock",
+    # The lock and the number blocks (owners of quoted numbers) in Control.
+    writes_tables=("Control",),
+    writes_buckets=("Work",),
+)
+PAYMENT_IMPORT_WORKER = FunctionSpec(
+    id="PaymentImportWorker",
+    local_name="billing-payment-import-worker",
+    component="payment_import",
+    handler="functions.payment_import.handler.import_part",
+    memory_mb=1769,
+    timeout_seconds=900,
+    description="imports one part of a statement file: matches and posts its customers' payments",
+    writes_tables=("Documents", "Control", "Contracts", "Dunning"),
+    writes_buckets=("Work", "Archive"),
+    puts_events=("Provisioning",),
+)
+PAYMENT_IMPORT_FINALIZE = FunctionSpec(
+    id="PaymentImportFinalize",
+    local_name="billing-payment-import-finalize",
+    component="payment_import",
+    handler="functions.payment_import.handler.finalize",
+    memory_mb=1769,
+    timeout_seconds=900,
+    description="imports what concerns several customers, writes the file's report, frees the lock",
     writes_tables=("Documents", "Control", "Contracts", "Dunning"),
     writes_buckets=("Work", "Archive"),
     puts_events=("Provisioning",),
@@ -446,6 +485,9 @@ FUNCTIONS = (
     DUNNING_FINALIZE,
     DUNNING_SCHEDULE,
     PAYMENT_IMPORT,
+    PAYMENT_IMPORT_PREPARE,
+    PAYMENT_IMPORT_WORKER,
+    PAYMENT_IMPORT_FINALIZE,
     DEBIT_EXPORT,
 )
 
@@ -584,7 +626,18 @@ DUNNING_RUN = StateMachineSpec(
         "FinalizeFunctionArn": DUNNING_FINALIZE.id,
     },
 )
-STATE_MACHINES = (INVOICE_RUN, DUNNING_RUN)
+PAYMENT_IMPORT_RUN = StateMachineSpec(
+    id="PaymentImportRun",
+    local_name="billing-payment-import-run",
+    definition_file=STATE_MACHINE_DIR / "payment_import_run.asl.json",
+    env_var="BILLING_PAYMENT_IMPORT_RUN_STATE_MACHINE",
+    function_substitutions={
+        "PrepareFunctionArn": PAYMENT_IMPORT_PREPARE.id,
+        "WorkerFunctionArn": PAYMENT_IMPORT_WORKER.id,
+        "FinalizeFunctionArn": PAYMENT_IMPORT_FINALIZE.id,
+    },
+)
+STATE_MACHINES = (INVOICE_RUN, DUNNING_RUN, PAYMENT_IMPORT_RUN)
 
 # Early on the 1st in Berlin (still the 1st in UTC): the run bills the month that just ended.
 MONTHLY_INVOICE_RUN = ScheduleSpec(

@@ -69,6 +69,14 @@ class BillingStack(Stack):
             machine=spec.DUNNING_RUN,
             worker=spec.DUNNING_WORKER,
         )
+        self.payment_import_run = InvoiceRun(
+            self,
+            spec.PAYMENT_IMPORT_RUN.id,
+            new_function=self._new_function,
+            work_bucket=self.buckets.by_id[spec.WORK.id],
+            machine=spec.PAYMENT_IMPORT_RUN,
+            worker=spec.PAYMENT_IMPORT_WORKER,
+        )
         self.portal = Portal(self, spec.PORTAL.id, access_logs=self.buckets.access_logs)
         self.archive_api = ArchiveApi(
             self,
@@ -101,7 +109,11 @@ class BillingStack(Stack):
             self, "Notifications", buckets=self.buckets.by_id, queues=self.queues.by_id
         )
         self.payment_import = PaymentImport(
-            self, "PaymentImport", new_function=self._new_function, queues=self.queues.by_id
+            self,
+            "PaymentImport",
+            new_function=self._new_function,
+            queues=self.queues.by_id,
+            state_machines=self._state_machines(),
         )
         self.schedule = RunSchedule(
             self,
@@ -112,6 +124,7 @@ class BillingStack(Stack):
         self.functions = {
             **self.invoice_run.functions,
             **self.dunning_run.functions,
+            **self.payment_import_run.functions,
             **self.schedule.functions,
             **self.archive_api.functions,
             **self.delivery.functions,
@@ -127,6 +140,7 @@ class BillingStack(Stack):
             dead_letter_queues={
                 "InvoiceWorkerDeadLetters": self.invoice_run.dead_letters,
                 "DunningWorkerDeadLetters": self.dunning_run.dead_letters,
+                "PaymentImportWorkerDeadLetters": self.payment_import_run.dead_letters,
                 spec.DELIVERY_DEAD_LETTERS.id: self.queues.by_id[spec.DELIVERY_DEAD_LETTERS.id],
                 spec.ORDER_FEED_DEAD_LETTERS.id: self.queues.by_id[spec.ORDER_FEED_DEAD_LETTERS.id],
                 spec.STATEMENTS_DEAD_LETTERS.id: self.queues.by_id[spec.STATEMENTS_DEAD_LETTERS.id],
@@ -138,6 +152,7 @@ class BillingStack(Stack):
         return {
             spec.INVOICE_RUN.id: self.invoice_run.state_machine,
             spec.DUNNING_RUN.id: self.dunning_run.state_machine,
+            spec.PAYMENT_IMPORT_RUN.id: self.payment_import_run.state_machine,
         }
 
     def _context(self, key: str, default: str) -> str:
@@ -183,6 +198,7 @@ class BillingStack(Stack):
         for machine_spec, machine in (
             (spec.INVOICE_RUN, self.invoice_run.state_machine),
             (spec.DUNNING_RUN, self.dunning_run.state_machine),
+            (spec.PAYMENT_IMPORT_RUN, self.payment_import_run.state_machine),
         ):
             CfnOutput(
                 self,

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     # Only the function that starts runs on a schedule is given the state machine.
     invoice_run_state_machine: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:states:")
     dunning_run_state_machine: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:states:")
+    payment_import_run_state_machine: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:states:"
+    )
 
     shard_count: int = Field(default=64, ge=1, le=100_000)
     retention_years: int = Field(default=8, ge=1, le=30)
@@ -40,6 +43,11 @@ class Settings(BaseSettings):
     render_processes: int = Field(default=0, ge=0, le=64)
     # Payments: the fee a returned direct debit costs the customer (EUR, 0 for none).
     return_fee: Decimal = Field(default=Decimal("5.00"), ge=0, le=100, decimal_places=2)
+    # Statement files larger than this are imported in parts by customer, on workers of their
+    # own (the statement import's state machine); smaller ones by the function they reach.
+    statement_parts_from_bytes: int = Field(default=2_000_000, ge=1)
+    # Entries a part of a statement import holds at most (up to 40 parts).
+    statement_part_entries: int = Field(default=5_000, ge=1, le=1_000_000)
 
     # Order intake: the days a customer may withdraw an order.
     withdrawal_days: int = Field(default=14, ge=0, le=90)

@@ -26,10 +26,12 @@ if TYPE_CHECKING:
     from shared.orders.changes import ContractChanges
     from shared.orders.service import OrderService
     from shared.payments.debit_export import DebitExportService
+    from shared.payments.import_run import StatementImportRun
     from shared.payments.importing import ManualAssignment, PaymentImport
     from shared.payments.matching import MatchPolicy
     from shared.storage.ledger import DynamoLedger
     from shared.storage.payments import DynamoDecisions
+    from shared.storage.stepfunctions import StepFunctionsExecutions
 
 _CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10}, max_pool_connections=32)
 
@@ -332,6 +334,35 @@ def payment_import(settings: Settings, dynamodb: Any | None = None) -> PaymentIm
         lock=DynamoImportLock(dynamodb, control),
         policy=match_policy(settings),
         settlement=dunning_cases(settings, ledger=accounts, dynamodb=dynamodb),
+    )
+
+
+def statement_import_run(settings: Settings) -> StatementImportRun:
+    from shared.payments.import_run import StatementImportRun
+    from shared.payments.parts import PartedImport
+
+    s3 = client("s3")
+
+    def read_object(bucket: str, key: str) -> bytes:
+        body: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        return body
+
+    return StatementImportRun(
+        parted=PartedImport(
+            payment_import(settings), entries_per_part=settings.statement_part_entries
+        ),
+        work=S3WorkStore(s3, settings.work_bucket),
+        read_object=read_object,
+    )
+
+
+def statement_import_executions(settings: Settings) -> StepFunctionsExecutions:
+    from shared.storage.stepfunctions import StepFunctionsExecutions
+
+    if settings.payment_import_run_state_machine is None:
+        raise ValueError("BILLING_PAYMENT_IMPORT_RUN_STATE_MACHINE is not set")
+    return StepFunctionsExecutions(
+        client("stepfunctions"), settings.payment_import_run_state_machine
     )
 
 

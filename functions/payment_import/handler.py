@@ -1,7 +1,11 @@
-"""Lambda entry point of the statement import: S3's notices of statement files, from SQS.
+"""Lambda entry points of the statement import: S3's notices of statement files, from SQS, and
+the steps of the state machine that imports large files in parts.
 
-Each notice names a file under ``statements/`` in the work bucket; the file is read, imported
-(``shared.payments.importing``) and its report written to ``statement-reports/<name>.json``. A
+Each notice names a file under ``statements/`` in the work bucket. A file of up to
+``BILLING_STATEMENT_PARTS_FROM_BYTES`` is read, imported (``shared.payments.importing``) and its
+report written to ``statement-reports/<name>.json``; a larger one starts the statement import's
+state machine (``shared.payments.import_run``), named by the file's digest, which imports it in
+parts by customer on workers of their own and writes the same report. A
 file that is no statement gets a report naming the field and the reason and fails nothing: it
 will not read better next time. Anything else (storage, another import holding the lock) fails
 the message, which comes again after its visibility timeout and, after five receives, goes to
@@ -10,6 +14,7 @@ the dead-letter queue. Importing a file again posts nothing twice.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import cache
 from typing import Any
@@ -25,12 +30,26 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared.invoicing.starter import ExecutionExistsError
+from shared.payments.import_run import (
+    FinalizeRequest,
+    PartRequest,
+    PrepareRequest,
+    StatementImportRun,
+    execution_name,
+    refusal,
+)
 from shared.payments.importing import ImportReport, PaymentImport
 from shared.payments.statement import StatementError
 from shared.payments.statements import read_statement
 from shared.s3_notices import objects_named
-from shared.settings import load_settings
-from shared.wiring import client, payment_import
+from shared.settings import Settings, load_settings
+from shared.wiring import (
+    client,
+    payment_import,
+    statement_import_executions,
+    statement_import_run,
+)
 
 # infra.spec.STATEMENT_PREFIX and STATEMENT_REPORTS_PREFIX; infra is not in the function bundle.
 STATEMENT_PREFIX = "statements/"
@@ -44,10 +63,16 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @cache
-def importer() -> tuple[PaymentImport, Any, str]:
+def importer() -> tuple[PaymentImport, Any, Settings]:
     load_settings.cache_clear()
     settings = load_settings()
-    return payment_import(settings), client("s3"), settings.work_bucket
+    return payment_import(settings), client("s3"), settings
+
+
+@cache
+def import_run() -> StatementImportRun:
+    load_settings.cache_clear()
+    return statement_import_run(load_settings())
 
 
 def handle_record(record: SQSRecord) -> None:
@@ -60,24 +85,31 @@ def handle_record(record: SQSRecord) -> None:
 
 
 def import_file(bucket: str, key: str) -> ImportReport | None:
-    use_case, s3, work_bucket = importer()
+    """Import the file here, or start its import in parts; None when it was refused or
+    handed to the state machine."""
+    use_case, s3, settings = importer()
     data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     report_key = REPORTS_PREFIX + key.removeprefix(STATEMENT_PREFIX) + ".json"
     logger.append_keys(statement_key=key)
+    if len(data) > settings.statement_parts_from_bytes:
+        _start_in_parts(settings, bucket, key, hashlib.sha256(data).hexdigest())
+        return None
     try:
         statement = read_statement(data)
     except StatementError as error:
-        logger.warning(
-            "statement file refused", extra={"field": error.field, "reason": error.reason}
+        _refused(error)
+        s3.put_object(
+            Bucket=settings.work_bucket,
+            Key=report_key,
+            Body=json.dumps(refusal(key, error)).encode(),
         )
-        metrics.add_metric(name="StatementFilesRefused", unit=MetricUnit.Count, value=1)
-        refusal = {"key": key, "error": {"field": error.field, "reason": error.reason}}
-        s3.put_object(Bucket=work_bucket, Key=report_key, Body=json.dumps(refusal).encode())
         return None
 
     report = use_case.run(statement)
     s3.put_object(
-        Bucket=work_bucket, Key=report_key, Body=report.model_dump_json(indent=1).encode()
+        Bucket=settings.work_bucket,
+        Key=report_key,
+        Body=report.model_dump_json(indent=1).encode(),
     )
     _count(report)
     logger.info(
@@ -85,6 +117,21 @@ def import_file(bucket: str, key: str) -> ImportReport | None:
         extra={"entries": report.entries, "matched": report.matched, "unmatched": report.unmatched},
     )
     return report
+
+
+def _start_in_parts(settings: Settings, bucket: str, key: str, digest: str) -> None:
+    name = execution_name(digest)
+    try:
+        statement_import_executions(settings).start(name, {"bucket": bucket, "key": key})
+    except ExecutionExistsError:
+        logger.info("statement file already being imported", extra={"execution": name})
+        return
+    logger.info("statement file handed to the import in parts", extra={"execution": name})
+
+
+def _refused(error: StatementError) -> None:
+    logger.warning("statement file refused", extra={"field": error.field, "reason": error.reason})
+    metrics.add_metric(name="StatementFilesRefused", unit=MetricUnit.Count, value=1)
 
 
 def _count(report: ImportReport) -> None:
@@ -102,3 +149,44 @@ def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             event=event, record_handler=handle_record, processor=processor, context=context
         )
     )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def prepare(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = PrepareRequest.model_validate(event.get("input") or {})
+    execution = str(event["execution"])
+    logger.append_keys(statement_key=request.key, execution=execution)
+    prepared = import_run().prepare(request, execution=execution)
+    if prepared["parts"] == 0:
+        metrics.add_metric(name="StatementFilesRefused", unit=MetricUnit.Count, value=1)
+    return prepared
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def import_part(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = PartRequest.model_validate(event)
+    logger.append_keys(execution=request.execution, part=request.part)
+    report = import_run().import_part(request)
+    return {"part": request.part, "entries": report.entries}
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def finalize(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = FinalizeRequest.model_validate(event)
+    logger.append_keys(execution=request.execution)
+    report = import_run().finalize(request)
+    if report is None:
+        return {"execution": request.execution, "status": "refused"}
+    _count(report)
+    status = "completed_with_failures" if report.missing_parts else "succeeded"
+    logger.info(
+        "statement file imported in parts",
+        extra={"entries": report.entries, "matched": report.matched, "status": status},
+    )
+    return {"execution": request.execution, "status": status, "entries": report.entries}

@@ -1,5 +1,6 @@
 """The statement import: S3 announces each statement file on the statements queue, and one
-function imports it (one file per invocation; imports take a lock in the Control table)."""
+function imports it (one file per invocation; imports take a lock in the Control table) or,
+when it is large, starts the state machine that imports it in parts."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from collections.abc import Callable, Mapping
 
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra import spec
 from infra.constructs.function import BillingFunction
+from infra.constructs.schedule import grant_starts
 
 FunctionFactory = Callable[[Construct, spec.FunctionSpec], BillingFunction]
 
@@ -23,9 +26,11 @@ class PaymentImport(Construct):
         *,
         new_function: FunctionFactory,
         queues: Mapping[str, sqs.IQueue],
+        state_machines: dict[str, sfn.IStateMachine],
     ) -> None:
         super().__init__(scope, construct_id)
         self.functions = {spec.PAYMENT_IMPORT.id: new_function(self, spec.PAYMENT_IMPORT)}
+        grant_starts(self.functions[spec.PAYMENT_IMPORT.id], spec.PAYMENT_IMPORT, state_machines)
         for source in spec.EVENT_SOURCES:
             if source.function_id != spec.PAYMENT_IMPORT.id:
                 continue

@@ -37,7 +37,7 @@ class RunSchedule(Construct):
         for schedule_spec in spec.SCHEDULES:
             function_spec = next(fn for fn in spec.FUNCTIONS if fn.id == schedule_spec.function_id)
             function = new_function(self, function_spec)
-            _grant_starts(function, function_spec, state_machines)
+            grant_starts(function, function_spec, state_machines)
             self.functions[function_spec.id] = function
             self.schedules[schedule_spec.id] = self._schedule(schedule_spec, function)
 
@@ -75,7 +75,7 @@ class RunSchedule(Construct):
         return schedule
 
 
-def _grant_starts(
+def grant_starts(
     function: BillingFunction,
     function_spec: spec.FunctionSpec,
     state_machines: dict[str, sfn.IStateMachine],

@@ -50,11 +50,13 @@ class PartedImport:
     own (``functions/payment_import``); ``run`` does it all in this process, part after part."""
 
     use_case: PaymentImport
+    entries_per_part: int = ENTRIES_PER_PART
 
     def plan(self, source: StatementFile, parts: int | None = None) -> Split:
         policy = self.use_case.policy
         owners = self.use_case.owners.owners(numbers_named(source, policy))
-        return split(source, policy, owners, parts or parts_for(entries_of(source)))
+        count = parts or parts_for(entries_of(source), self.entries_per_part)
+        return split(source, policy, owners, count)
 
     def run(
         self,
@@ -76,9 +78,9 @@ class PartedImport:
         return merged(source, reports)
 
 
-def parts_for(entries: int) -> int:
+def parts_for(entries: int, entries_per_part: int = ENTRIES_PER_PART) -> int:
     """How many parts a file of ``entries`` is imported in."""
-    return max(1, min(MOST_PARTS, -(-entries // ENTRIES_PER_PART)))
+    return max(1, min(MOST_PARTS, -(-entries // entries_per_part)))
 
 
 def entries_of(source: StatementFile) -> int:
@@ -124,9 +126,15 @@ def part_of(
 
 def merged(source: StatementFile, reports: Iterable[ImportReport]) -> ImportReport:
     """One report of the whole file from the reports of its parts and of the rest."""
-    whole = ImportReport(
-        digest=source.digest, format=source.format, statements=len(source.statements)
+    return merged_reports(
+        reports, digest=source.digest, format=source.format, statements=len(source.statements)
     )
+
+
+def merged_reports(
+    reports: Iterable[ImportReport], *, digest: str, format: str, statements: int
+) -> ImportReport:
+    whole = ImportReport(digest=digest, format=format, statements=statements)
     by_rule: dict[str, int] = {}
     seconds: dict[str, float] = {}
     for report in reports:

@@ -91,6 +91,12 @@ class S3WorkStore:
         response = self._client.get_object(Bucket=self._bucket, Key=key)
         return json.loads(response["Body"].read())
 
+    def read_json_if_present(self, key: str) -> Any | None:
+        try:
+            return self.read_json(key)
+        except self._client.exceptions.NoSuchKey:
+            return None
+
 
 def _attachment(filename: str) -> str:
     """A Content-Disposition that saves under ``filename`` (document numbers: plain ASCII)."""

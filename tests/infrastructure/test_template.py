@@ -212,6 +212,8 @@ def test_only_dunning_and_the_import_put_events_and_only_on_the_provisioning_bus
     assert set(putting) == {
         role_of_function(synthesized, spec.DUNNING_WORKER.handler),
         role_of_function(synthesized, spec.PAYMENT_IMPORT.handler),
+        role_of_function(synthesized, spec.PAYMENT_IMPORT_WORKER.handler),
+        role_of_function(synthesized, spec.PAYMENT_IMPORT_FINALIZE.handler),
     }
     for statement in putting.values():
         assert statement["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -271,3 +272,93 @@ def test_a_sum_settling_hundreds_of_collections_is_stored_in_parts_and_reimporte
     assert len(decision.postings) == 600
     assert total(p.amount for p in decision.postings) == Decimal("-600.00")
     assert len(parts) == 3
+
+
+@pytest.fixture
+def aws_in_parts() -> Iterator[Aws]:
+    """The stack with files of over 100 bytes imported in parts of at most two entries."""
+    from localaws import embedded
+
+    overrides = {
+        "BILLING_SHARD_COUNT": str(SHARDS),
+        "BILLING_STATEMENT_PARTS_FROM_BYTES": "100",
+        "BILLING_STATEMENT_PART_ENTRIES": "2",
+    }
+    with embedded.in_process(overrides) as stack:
+        yield Aws(stack)
+
+
+def _poll_statements(aws: Aws) -> list[tuple[int, int]]:
+    poller = QueuePoller(aws.clients, aws.stack)
+    (source,) = [s for s in spec.EVENT_SOURCES if s.queue_id == spec.STATEMENTS_QUEUE.id]
+    return [poller.poll_once(source) for _ in range(2)]
+
+
+def _import_executions(aws: Aws) -> list[dict[str, Any]]:
+    arn = aws.stack.state_machine_arns[spec.PAYMENT_IMPORT_RUN.id]
+    listed = aws.stepfunctions.list_executions(stateMachineArn=arn)["executions"]
+    return [aws._wait(execution["executionArn"]) for execution in listed]
+
+
+def test_a_large_statement_file_is_imported_in_parts_by_the_state_machine(
+    aws_in_parts: Aws,
+) -> None:
+    aws = aws_in_parts
+    day = Day(aws)
+    work = aws.stack.bucket_names["Work"]
+
+    aws.s3.put_object(Bucket=work, Key="statements/2026-12-03.xml", Body=day.camt())
+    polled = _poll_statements(aws)
+    executions = _import_executions(aws)
+
+    assert polled[0] == (1, 0)
+    assert [e["status"] for e in executions] == ["SUCCEEDED"]
+    report = aws.read_json("statement-reports/2026-12-03.xml.json")
+    assert (report["entries"], report["matched"], report["unmatched"]) == (7, 6, 1)
+    assert report["parts"] == 4
+    assert report["missing_parts"] == []
+    assert report["by_rule"] == {
+        "collection_batch": 1,
+        "customer_amount": 1,
+        "debit_return": 1,
+        "end_to_end": 1,
+        "invoice_number": 2,
+    }
+    assert len(day.postings()) == report["postings"]
+
+
+def test_the_same_large_file_again_is_one_execution_and_posts_nothing_new(
+    aws_in_parts: Aws,
+) -> None:
+    aws = aws_in_parts
+    day = Day(aws)
+    work = aws.stack.bucket_names["Work"]
+    aws.s3.put_object(Bucket=work, Key="statements/2026-12-03.xml", Body=day.camt())
+    _poll_statements(aws)
+    _import_executions(aws)
+    posted = day.postings()
+
+    aws.s3.put_object(Bucket=work, Key="statements/2026-12-03.xml", Body=day.camt())
+    _poll_statements(aws)
+    aws.s3.put_object(Bucket=work, Key="statements/2026-12-03-copy.xml", Body=day.camt())
+    _poll_statements(aws)
+
+    assert [e["status"] for e in _import_executions(aws)] == ["SUCCEEDED"]
+    assert day.postings() == posted
+
+
+def test_a_large_file_that_is_no_statement_is_refused_by_the_import_in_parts(
+    aws_in_parts: Aws,
+) -> None:
+    aws = aws_in_parts
+    work = aws.stack.bucket_names["Work"]
+
+    aws.s3.put_object(Bucket=work, Key="statements/broken.xml", Body=b"<Document><oops" * 20)
+    _poll_statements(aws)
+
+    assert [e["status"] for e in _import_executions(aws)] == ["SUCCEEDED"]
+    refused = aws.read_json("statement-reports/broken.xml.json")
+    assert refused["key"] == "statements/broken.xml"
+    assert refused["error"]["field"]
+    assert refused["error"]["reason"]
+    assert not [i for i in aws.scan("Control") if str(i["pk"]).startswith("LOCK")]
