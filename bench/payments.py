@@ -21,6 +21,7 @@ by its own bench.
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -62,6 +63,9 @@ RETURN_REASONS = ("AC04", "MD06", "MS03", "AM04", "MD07")
 # (assumed, as in docs/scale-model.md), and how many of a kind the import has in flight at once.
 AWS_LATENCY = {"Query": 0.006, "BatchGetItem": 0.008, "BatchWriteItem": 0.010, "other": 0.005}
 IN_FLIGHT = {"Query": PARALLEL_READS, "BatchWriteItem": BULK_CALLS, "BatchGetItem": BULK_CALLS}
+# The import in parts' own steps on AWS (assumed): three Lambda invocations one after the other,
+# the Map reading its manifest and starting its child executions, the parts' S3 reads and writes.
+STATE_MACHINE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -331,6 +335,43 @@ class Measured:
     memory: ImportReport
     memory_wall: float
     kinds: Counter[str]
+    split: SplitFigures
+
+
+@dataclass(frozen=True)
+class SplitFigures:
+    """The import in parts, measured in this process: planning the parts (owners of the quoted
+    numbers, routing), writing them as prepare does, and reading one back as a worker does."""
+
+    parts: int
+    largest_part: int
+    rest: int
+    plan_seconds: float
+    write_seconds: float
+    read_seconds: float
+
+
+def split_figures(plan: Plan, statement: StatementFile) -> SplitFigures:
+    from shared.payments.parts import PartedImport
+
+    started = time.perf_counter()
+    planned = PartedImport(memory_use_case(plan)).plan(statement)
+    plan_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    written = [json.dumps(part.model_dump(mode="json")) for part in planned.parts]
+    write_seconds = time.perf_counter() - started
+    largest = max(range(len(written)), key=lambda n: len(written[n]))
+    started = time.perf_counter()
+    StatementFile.model_validate(json.loads(written[largest]))
+    read_seconds = time.perf_counter() - started
+    return SplitFigures(
+        parts=len(planned.parts),
+        largest_part=max(planned.entries),
+        rest=sum(len(s.transactions) for s in planned.rest.statements),
+        plan_seconds=plan_seconds,
+        write_seconds=write_seconds,
+        read_seconds=read_seconds,
+    )
 
 
 def payment_figures(entries: int) -> list[Any]:
@@ -341,6 +382,7 @@ def payment_figures(entries: int) -> list[Any]:
     statement = read_statement(data)
     parse_seconds = time.perf_counter() - started
     memory, memory_wall = in_memory(plan, statement)
+    split = split_figures(plan, statement)
     report, wall, emulator, again, again_wall = on_embedded_aws(plan, statement)
     measured = Measured(
         entries=plan.entries,
@@ -354,6 +396,7 @@ def payment_figures(entries: int) -> list[Any]:
         memory=memory,
         memory_wall=memory_wall,
         kinds=plan.kinds,
+        split=split,
     )
     check(measured)
     return figures(measured)
@@ -516,6 +559,32 @@ def aws_waits(calls: Counter[str]) -> float:
     )
 
 
+def in_parts_figures(measured: Measured, one_worker_seconds: float) -> list[Any]:
+    """The import in parts on AWS (functions/payment_import's state machine): parse and plan
+    in prepare, the largest part on its worker and the rest after it, each entry at the one
+    worker's projected cost, plus the state machine's own steps (assumed)."""
+    from bench.__main__ import Figure
+
+    split = measured.split
+    per_entry = one_worker_seconds / measured.entries
+    prepare = measured.parse_seconds + split.plan_seconds + split.write_seconds
+    part = split.read_seconds + per_entry * split.largest_part
+    wall = prepare + part + per_entry * split.rest + STATE_MACHINE_SECONDS
+    return [
+        Figure("payments: in parts: parts", split.parts, "parts"),
+        Figure("payments: in parts: largest part", split.largest_part, "entries"),
+        Figure("payments: in parts: rest matched after the parts", split.rest, "entries"),
+        Figure("payments: in parts: prepare (parse, plan, write)", round(prepare, 2), "s"),
+        Figure("payments: in parts: largest part on its worker", round(part, 2), "s"),
+        Figure(
+            "payments: in parts: projected on AWS (prepare, largest part, rest, steps)",
+            round(measured.entries / wall, 1),
+            "entries/s",
+            ENTRIES_TARGET_PER_SECOND,
+        ),
+    ]
+
+
 def figures(measured: Measured) -> list[Any]:
     from bench.__main__ import Figure
 
@@ -571,6 +640,7 @@ def figures(measured: Measured) -> list[Any]:
             "entries/s",
             ENTRIES_TARGET_PER_SECOND,
         ),
+        *in_parts_figures(measured, ours + measured.emulator.client_cpu + aws_waits(writes)),
         Figure("payments: matched", report.matched, "entries"),
         *(
             Figure(f"payments: matched by {rule}", count, "entries")
