@@ -815,6 +815,9 @@ def default_settings() -> dict[str, str]:
         "BILLING_PAYMENT_TERM_DAYS": "14",
         # What a returned direct debit costs the customer (the bank's charge passed on), EUR.
         "BILLING_RETURN_FEE": "5.00",
+        # Statement files over this many bytes are imported in parts of at most so many entries.
+        "BILLING_STATEMENT_PARTS_FROM_BYTES": "2000000",
+        "BILLING_STATEMENT_PART_ENTRIES": "1000",
         # The days in which a customer may withdraw an order.
         "BILLING_WITHDRAWAL_DAYS": "14",
         # The sender of invoice e-mails: an SES identity (the CDK app takes billing:mailFrom).

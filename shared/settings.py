@@ -46,8 +46,8 @@ class Settings(BaseSettings):
     # Statement files larger than this are imported in parts by customer, on workers of their
     # own (the statement import's state machine); smaller ones by the function they reach.
     statement_parts_from_bytes: int = Field(default=2_000_000, ge=1)
-    # Entries a part of a statement import holds at most (up to 40 parts).
-    statement_part_entries: int = Field(default=5_000, ge=1, le=1_000_000)
+    # Entries a part of a statement import holds at most (up to 100 parts).
+    statement_part_entries: int = Field(default=1_000, ge=1, le=1_000_000)
 
     # Order intake: the days a customer may withdraw an order.
     withdrawal_days: int = Field(default=14, ge=0, le=90)

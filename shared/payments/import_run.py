@@ -46,6 +46,10 @@ class WorkStore(Protocol):
 
     def read_json_if_present(self, key: str) -> Any | None: ...
 
+    def write_bytes(self, key: str, body: bytes) -> str: ...
+
+    def read_bytes(self, key: str) -> bytes: ...
+
 
 class PrepareRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -180,10 +184,10 @@ class StatementImportRun:
         }
 
     def _write(self, execution: str, name: str, part: StatementFile) -> None:
-        self.work.write_json(_part_key(execution, name), part.model_dump(mode="json"))
+        self.work.write_bytes(_part_key(execution, name), part.model_dump_json().encode())
 
     def _read(self, execution: str, name: str) -> StatementFile:
-        return StatementFile.model_validate(self.work.read_json(_part_key(execution, name)))
+        return StatementFile.model_validate_json(self.work.read_bytes(_part_key(execution, name)))
 
 
 def _part_key(execution: str, name: str) -> str:

@@ -227,38 +227,69 @@ def wanted(transactions: Iterable[BankTransaction], policy: MatchPolicy) -> Want
     return Wanted(frozenset(customers), frozenset(numbers), frozenset(batches))
 
 
-def accounts_touched(
-    transaction: BankTransaction, policy: MatchPolicy, owners: Mapping[str, str]
-) -> frozenset[str] | None:
-    """The customers whose accounts ``decide`` may read or post to for this transaction, given
-    the owners of the numbers it quotes; None when that depends on a collection batch.
+@dataclass(frozen=True, slots=True)
+class Named:
+    """What a transaction names that decides which accounts its decision may touch."""
+
+    own_customer: str | None = None
+    batch: bool = False
+    structured: str | None = None
+    customers: tuple[str, ...] = ()
+    invoices: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        """The numbers whose owners ``accounts_touched`` asks for."""
+        structured = (self.structured,) if self.structured else ()
+        return structured + self.invoices + self.notices
+
+
+def named_by(transaction: BankTransaction, policy: MatchPolicy) -> Named:
+    own = parse_end_to_end_id(transaction.end_to_end_id)
+    if own is not None:
+        return Named(own_customer=own[0])
+    if transaction.payment_info_id:
+        return Named(batch=True)
+    structured = _structured_mention(transaction, policy)
+    customers = customer_mentions(transaction.remittance)
+    if customers:
+        return Named(structured=structured.number if structured else None, customers=customers)
+    return Named(
+        structured=structured.number if structured else None,
+        invoices=_known(invoice_mentions(transaction.remittance, policy.invoice_prefixes)),
+        notices=_known(_notice_mentions(transaction, policy)),
+    )
+
+
+def accounts_touched(named: Named, owners: Mapping[str, str]) -> frozenset[str] | None:
+    """The customers whose accounts ``decide`` may read or post to for a transaction that
+    names ``named``, given the owners of its numbers; None when that depends on a collection
+    batch.
 
     It follows the rules' order: our own end-to-end id names the one account; otherwise the
     owner of a structured reference, and the payer the text names (one customer number, else
     the one owner of the quoted invoices, else of the quoted notices).
     """
-    own = parse_end_to_end_id(transaction.end_to_end_id)
-    if own is not None:
-        return frozenset({own[0]})
-    if transaction.payment_info_id:
+    if named.own_customer is not None:
+        return frozenset({named.own_customer})
+    if named.batch:
         return None
     touched: set[str] = set()
-    structured = _structured_mention(transaction, policy)
-    number = structured.number if structured is not None else None
-    if number is not None and number in owners:
-        touched.add(owners[number])
-    customers = customer_mentions(transaction.remittance)
-    if customers:
-        touched.update(customers[:1] if len(customers) == 1 else ())
+    if named.structured is not None and named.structured in owners:
+        touched.add(owners[named.structured])
+    if named.customers:
+        touched.update(named.customers[:1] if len(named.customers) == 1 else ())
         return frozenset(touched)
-    for mentions in (
-        invoice_mentions(transaction.remittance, policy.invoice_prefixes),
-        _notice_mentions(transaction, policy),
-    ):
-        named = {owners[m.number] for m in mentions if m.number is not None and m.number in owners}
-        if len(named) == 1:
-            touched |= named
+    for numbers in (named.invoices, named.notices):
+        payers = {owners[number] for number in numbers if number in owners}
+        if len(payers) == 1:
+            touched |= payers
     return frozenset(touched)
+
+
+def _known(mentions: Sequence[NumberMention]) -> tuple[str, ...]:
+    return tuple(m.number for m in mentions if m.number is not None)
 
 
 def statement_problem(statement: Statement, policy: MatchPolicy) -> str | None:

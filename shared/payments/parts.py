@@ -25,13 +25,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from shared.bulk import fewer_collections
 from shared.payments.importing import ImportReport, PaymentImport, new_lease
-from shared.payments.matching import MatchPolicy, accounts_touched, wanted
+from shared.payments.matching import Named, accounts_touched, named_by
 from shared.payments.statement import BankTransaction, Statement, StatementFile
 
-# Statements of fewer entries are imported in one part: a worker does 5,000 in a few seconds.
-ENTRIES_PER_PART = 5_000
-MOST_PARTS = 40
+# Entries of a part: a worker on AWS imports 1,000 in about a second (bench/payments.py).
+ENTRIES_PER_PART = 1_000
+MOST_PARTS = 100
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,15 @@ class PartedImport:
 
     def plan(self, source: StatementFile, parts: int | None = None) -> Split:
         policy = self.use_case.policy
-        owners = self.use_case.owners.owners(numbers_named(source, policy))
-        count = parts or parts_for(entries_of(source), self.entries_per_part)
-        return split(source, policy, owners, count)
+        with fewer_collections():
+            named = {
+                transaction.transaction_id: named_by(transaction, policy)
+                for transaction in _transactions(source)
+            }
+            numbers = {number for names in named.values() for number in names.numbers}
+            owners = self.use_case.owners.owners(numbers)
+            count = parts or parts_for(entries_of(source), self.entries_per_part)
+            return split(source, named, owners, count)
 
     def run(
         self,
@@ -87,15 +94,11 @@ def entries_of(source: StatementFile) -> int:
     return sum(len(statement.transactions) for statement in source.statements)
 
 
-def numbers_named(source: StatementFile, policy: MatchPolicy) -> frozenset[str]:
-    """Every invoice and notice number the file quotes: their owners decide the routing."""
-    return wanted(_transactions(source), policy).numbers
-
-
 def split(
-    source: StatementFile, policy: MatchPolicy, owners: Mapping[str, str], parts: int
+    source: StatementFile, named: Mapping[str, Named], owners: Mapping[str, str], parts: int
 ) -> Split:
-    """The file's transactions routed to ``parts`` parts and the rest (see the module)."""
+    """The file's transactions routed to ``parts`` parts and the rest (see the module), by what
+    each transaction names (``named``, by transaction id) and who owns the numbers named."""
     if parts < 1:
         raise ValueError("a statement is split into one part at least")
     routed: list[list[list[BankTransaction]]] = [[] for _ in range(parts)]
@@ -105,7 +108,9 @@ def split(
             bucket.append([])
         rest.append([])
         for transaction in statement.transactions:
-            part = part_of(transaction, policy, owners, parts)
+            part = part_of(
+                transaction.transaction_id, named[transaction.transaction_id], owners, parts
+            )
             (rest if part is None else routed[part])[-1].append(transaction)
     return Split(
         parts=tuple(_file(source, statements) for statements in routed),
@@ -113,14 +118,12 @@ def split(
     )
 
 
-def part_of(
-    transaction: BankTransaction, policy: MatchPolicy, owners: Mapping[str, str], parts: int
-) -> int | None:
+def part_of(transaction_id: str, named: Named, owners: Mapping[str, str], parts: int) -> int | None:
     """The part a transaction is matched in, or None when it belongs to the rest."""
-    customers = accounts_touched(transaction, policy, owners)
+    customers = accounts_touched(named, owners)
     if customers is None or len(customers) > 1:
         return None
-    key = next(iter(customers)) if customers else transaction.transaction_id
+    key = next(iter(customers)) if customers else transaction_id
     return _stable_index(key, parts)
 
 

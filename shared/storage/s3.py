@@ -91,6 +91,16 @@ class S3WorkStore:
         response = self._client.get_object(Bucket=self._bucket, Key=key)
         return json.loads(response["Body"].read())
 
+    def write_bytes(self, key: str, body: bytes) -> str:
+        self._client.put_object(
+            Bucket=self._bucket, Key=key, Body=body, ContentType=MANIFEST_CONTENT_TYPE
+        )
+        return key
+
+    def read_bytes(self, key: str) -> bytes:
+        body: bytes = self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        return body
+
     def read_json_if_present(self, key: str) -> Any | None:
         try:
             return self.read_json(key)

@@ -10,7 +10,7 @@ import pytest
 
 from bench.payments import bench_policy, camt_file, memory_use_case, plan_statement
 from shared.payments.importing import ImportBusyError, ImportReport, PaymentImport
-from shared.payments.matching import accounts_touched
+from shared.payments.matching import accounts_touched, named_by
 from shared.payments.parts import (
     ENTRIES_PER_PART,
     MOST_PARTS,
@@ -88,7 +88,8 @@ def test_a_customers_transactions_keep_their_order_in_one_part() -> None:
     second = _transaction("B" * 8, "Kundennr C0000001 RE-2026-00000002")
     source = _file(first, second)
 
-    parts = split(source, POLICY, owners, 16)
+    named = {t.transaction_id: named_by(t, POLICY) for t in (first, second)}
+    parts = split(source, named, owners, 16)
 
     holding = [p for p in parts.parts if p.statements]
     assert len(holding) == 1
@@ -102,8 +103,8 @@ def test_a_transaction_that_may_touch_two_accounts_goes_to_the_rest() -> None:
     )
     batch = _transaction("D" * 8, "Lastschriften").model_copy(update={"payment_info_id": "PMT-1"})
 
-    assert part_of(referenced, POLICY, owners, 8) is None
-    assert part_of(batch, POLICY, owners, 8) is None
+    assert _part(referenced, owners, 8) is None
+    assert _part(batch, owners, 8) is None
 
 
 def test_the_payer_a_text_names_decides_the_part() -> None:
@@ -112,11 +113,9 @@ def test_the_payer_a_text_names_decides_the_part() -> None:
     both = _transaction("F" * 8, "RE-2026-00000001 RE-2026-00000002")
 
     # A customer number names the payer: the invoice is looked for among their items only.
-    assert part_of(named, POLICY, owners, 8) == part_of(
-        _transaction("G" * 8, "C0000003"), POLICY, owners, 8
-    )
+    assert _part(named, owners, 8) == _part(_transaction("G" * 8, "C0000003"), owners, 8)
     # Invoices of two customers name no payer: it stays unmatched and touches no account.
-    assert accounts_touched(both, POLICY, owners) == frozenset()
+    assert accounts_touched(named_by(both, POLICY), owners) == frozenset()
 
 
 def test_no_decision_touches_an_account_its_routing_did_not_name(
@@ -129,7 +128,7 @@ def test_no_decision_touches_an_account_its_routing_did_not_name(
 
     decisions = use_case.decisions.stored.values()  # type: ignore[attr-defined]
     for decision in decisions:
-        touched = accounts_touched(decision.transaction, POLICY, owners)
+        touched = accounts_touched(named_by(decision.transaction, POLICY), owners)
         posted = {posting.customer_id for posting in decision.postings}
         assert touched is None or posted <= touched, decision.transaction.remittance
     assert sum(1 for d in decisions if d.postings) > ENTRIES * 0.8
@@ -194,6 +193,10 @@ def test_merged_reports_add_up() -> None:
 )
 def test_parts_for_a_file(entries: int, parts: int) -> None:
     assert parts_for(entries) == parts
+
+
+def _part(transaction: BankTransaction, owners: dict[str, str], parts: int) -> int | None:
+    return part_of(transaction.transaction_id, named_by(transaction, POLICY), owners, parts)
 
 
 def _transaction(transaction_id: str, remittance: str) -> BankTransaction:
