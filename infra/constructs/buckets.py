@@ -10,8 +10,12 @@ from constructs import Construct
 
 from infra import spec
 from shared.invoicing.run import MANIFEST_PREFIX
+from shared.payments.import_run import PARTS_PREFIX
 
 MANIFEST_EXPIRY = Duration.days(35)
+# The parts of a statement imported in parts hold the statement's entries; the decisions and
+# the file itself keep what is needed after the import.
+STATEMENT_PARTS_EXPIRY = Duration.days(7)
 ACCESS_LOG_EXPIRY = Duration.days(400)
 INCOMPLETE_UPLOAD_EXPIRY = Duration.days(7)
 
@@ -86,5 +90,8 @@ def _expire_manifests() -> Sequence[s3.LifecycleRule]:
     return [
         s3.LifecycleRule(
             id="expire-run-manifests", prefix=MANIFEST_PREFIX, expiration=MANIFEST_EXPIRY
-        )
+        ),
+        s3.LifecycleRule(
+            id="expire-statement-parts", prefix=PARTS_PREFIX, expiration=STATEMENT_PARTS_EXPIRY
+        ),
     ]

@@ -101,6 +101,18 @@ def test_archive_bucket_locks_objects_without_default_retention(synthesized: Syn
     assert properties["LoggingConfiguration"]["DestinationBucketName"]["Ref"] != archive
 
 
+def test_work_bucket_expires_run_manifests_and_statement_parts(synthesized: Synthesized) -> None:
+    work = synthesized.output_ref(spec.WORK.id + "BucketName")
+    rules = synthesized.template["Resources"][work]["Properties"]["LifecycleConfiguration"]
+    expiring = {
+        rule["Prefix"]: rule["ExpirationInDays"]
+        for rule in rules["Rules"]
+        if "Prefix" in rule and rule["Status"] == "Enabled"
+    }
+
+    assert expiring == {"manifests/": 35, "statement-parts/": 7}
+
+
 def test_data_buckets_log_access_to_the_log_bucket(synthesized: Synthesized) -> None:
     log_bucket = synthesized.stack.resolve(synthesized.stack.buckets.access_logs.bucket_name)
     for bucket in spec.BUCKETS:
