@@ -1,0 +1,132 @@
+"""The import in parts as the state machine runs it: prepare, the parts, finalize."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import pytest
+
+from bench.payments import Plan, camt_file, memory_use_case, plan_statement
+from shared.payments.import_run import (
+    FinalizeRequest,
+    PartRequest,
+    PrepareRequest,
+    StatementImportRun,
+    execution_name,
+)
+from shared.payments.importing import ImportBusyError
+from shared.payments.parts import PartedImport
+from shared.payments.statements import read_statement
+
+KEY = "statements/2026-12-10.xml"
+
+
+class MemoryWork:
+    bucket = "work"
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def write_json(self, key: str, document: Any) -> str:
+        self.objects[key] = json.dumps(document, default=str).encode()
+        return key
+
+    def read_json(self, key: str) -> Any:
+        return json.loads(self.objects[key])
+
+    def read_json_if_present(self, key: str) -> Any | None:
+        return json.loads(self.objects[key]) if key in self.objects else None
+
+    def write_bytes(self, key: str, body: bytes) -> str:
+        self.objects[key] = body
+        return key
+
+    def read_bytes(self, key: str) -> bytes:
+        return self.objects[key]
+
+
+@pytest.fixture(scope="module")
+def planned() -> tuple[Plan, bytes]:
+    plan = plan_statement(1_500, random.Random(11))
+    return plan, camt_file(plan)
+
+
+def _run(plan: Plan, data: bytes) -> tuple[StatementImportRun, MemoryWork]:
+    work = MemoryWork()
+    parted = PartedImport(memory_use_case(plan), entries_per_part=300)
+    return StatementImportRun(parted, work, lambda bucket, key: data), work
+
+
+def _execution(data: bytes) -> str:
+    return execution_name(read_statement(data).digest)
+
+
+def test_the_steps_report_what_one_import_reports(planned: tuple[Plan, bytes]) -> None:
+    plan, data = planned
+    run, work = _run(plan, data)
+    execution = _execution(data)
+    one = memory_use_case(plan).run(read_statement(data))
+
+    prepared = run.prepare(PrepareRequest(bucket="work", key=KEY), execution=execution)
+    for item in work.read_json(prepared["manifest_key"]):
+        run.import_part(PartRequest(execution=execution, part=item["part"]))
+    report = run.finalize(FinalizeRequest(execution=execution, parts=prepared["parts"]))
+
+    assert prepared["parts"] == 5
+    assert report is not None
+    assert (report.entries, report.matched, report.postings) == (
+        one.entries,
+        one.matched,
+        one.postings,
+    )
+    assert report.by_rule == one.by_rule
+    assert report.missing_parts == ()
+    assert work.read_json("statement-reports/2026-12-10.xml.json")["matched"] == one.matched
+    assert run.parted.use_case.lock.held_by is None  # type: ignore[attr-defined]
+
+
+def test_a_part_that_never_reported_is_named_and_the_lock_is_freed(
+    planned: tuple[Plan, bytes],
+) -> None:
+    plan, data = planned
+    run, _ = _run(plan, data)
+    execution = _execution(data)
+    prepared = run.prepare(PrepareRequest(bucket="work", key=KEY), execution=execution)
+    for part in range(1, prepared["parts"]):
+        run.import_part(PartRequest(execution=execution, part=part))
+
+    report = run.finalize(FinalizeRequest(execution=execution, parts=prepared["parts"]))
+
+    assert report is not None
+    assert report.missing_parts == (0,)
+    assert report.entries < 1_500
+    assert run.parted.use_case.lock.held_by is None  # type: ignore[attr-defined]
+
+
+def test_prepare_waits_while_another_import_holds_the_lock(planned: tuple[Plan, bytes]) -> None:
+    plan, data = planned
+    run, work = _run(plan, data)
+    run.parted.use_case.lock.held_by = "another"  # type: ignore[attr-defined]
+
+    with pytest.raises(ImportBusyError):
+        run.prepare(PrepareRequest(bucket="work", key=KEY), execution=_execution(data))
+    assert not [key for key in work.objects if key.startswith("statement-parts/")]
+
+
+def test_a_file_that_is_no_statement_gets_a_refusal_and_no_parts(
+    planned: tuple[Plan, bytes],
+) -> None:
+    plan, _ = planned
+    run, work = _run(plan, b"<Document><oops")
+    execution = "statement-" + "0" * 64
+
+    prepared = run.prepare(PrepareRequest(bucket="work", key=KEY), execution=execution)
+
+    assert prepared["parts"] == 0
+    assert work.read_json(prepared["manifest_key"]) == []
+    refusal = work.read_json("statement-reports/2026-12-10.xml.json")
+    assert refusal["key"] == KEY
+    assert refusal["error"]["reason"]
+    assert run.finalize(FinalizeRequest(execution=execution, parts=0)) is None
