@@ -32,12 +32,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.invoicing.starter import ExecutionExistsError
 from shared.payments.import_run import (
+    STATEMENT_PREFIX,
     FinalizeRequest,
     PartRequest,
     PrepareRequest,
     StatementImportRun,
     execution_name,
     refusal,
+    report_key,
 )
 from shared.payments.importing import ImportReport, PaymentImport
 from shared.payments.statement import StatementError
@@ -50,10 +52,6 @@ from shared.wiring import (
     statement_import_executions,
     statement_import_run,
 )
-
-# infra.spec.STATEMENT_PREFIX and STATEMENT_REPORTS_PREFIX; infra is not in the function bundle.
-STATEMENT_PREFIX = "statements/"
-REPORTS_PREFIX = "statement-reports/"
 
 logger = Logger(service="payment_import")
 metrics = Metrics(service="payment_import")
@@ -89,7 +87,6 @@ def import_file(bucket: str, key: str) -> ImportReport | None:
     handed to the state machine."""
     use_case, s3, settings = importer()
     data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    report_key = REPORTS_PREFIX + key.removeprefix(STATEMENT_PREFIX) + ".json"
     logger.append_keys(statement_key=key)
     if len(data) > settings.statement_parts_from_bytes:
         _start_in_parts(settings, bucket, key, hashlib.sha256(data).hexdigest())
@@ -100,7 +97,7 @@ def import_file(bucket: str, key: str) -> ImportReport | None:
         _refused(error)
         s3.put_object(
             Bucket=settings.work_bucket,
-            Key=report_key,
+            Key=report_key(key),
             Body=json.dumps(refusal(key, error)).encode(),
         )
         return None
@@ -108,7 +105,7 @@ def import_file(bucket: str, key: str) -> ImportReport | None:
     report = use_case.run(statement)
     s3.put_object(
         Bucket=settings.work_bucket,
-        Key=report_key,
+        Key=report_key(key),
         Body=report.model_dump_json(indent=1).encode(),
     )
     _count(report)

@@ -128,11 +128,15 @@ class StatementImportRun:
         return self._prepared(execution, request.key, parts=list(range(len(planned.parts))))
 
     def import_part(self, request: PartRequest) -> ImportReport:
+        """Import one part; a part that reported already (a retry after its worker finished)
+        keeps its report, which counts its decisions as new, not as duplicates."""
+        report_at = _part_key(request.execution, f"{request.part}.report")
+        reported = self.work.read_json_if_present(report_at)
+        if reported is not None:
+            return ImportReport.model_validate(reported)
         part = self._read(request.execution, str(request.part))
         report = self.parted.use_case.run(part, lease=request.execution)
-        self.work.write_json(
-            _part_key(request.execution, f"{request.part}.report"), report.model_dump(mode="json")
-        )
+        self.work.write_json(report_at, report.model_dump(mode="json"))
         return report
 
     def finalize(self, request: FinalizeRequest) -> FileReport | None:
@@ -165,7 +169,7 @@ class StatementImportRun:
         missing: list[int] = []
         for part in range(request.parts):
             stored = self.work.read_json_if_present(_part_key(request.execution, f"{part}.report"))
-            if stored is None:  # the part failed for good: the file imported again finishes it
+            if stored is None:  # failed on every retry: `billing payments import` finishes it
                 missing.append(part)
             else:
                 reports.append(ImportReport.model_validate(stored))

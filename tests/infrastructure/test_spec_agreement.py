@@ -289,3 +289,10 @@ def test_each_schedule_function_may_start_only_its_run(synthesized: Synthesized)
 
 def _listed(actions: str | list[str]) -> list[str]:
     return [actions] if isinstance(actions, str) else actions
+
+
+def test_the_statement_import_uses_the_spec_prefixes() -> None:
+    from shared.payments import import_run
+
+    assert import_run.STATEMENT_PREFIX == spec.STATEMENT_PREFIX
+    assert import_run.REPORTS_PREFIX == spec.STATEMENT_REPORTS_PREFIX

@@ -130,3 +130,16 @@ def test_a_file_that_is_no_statement_gets_a_refusal_and_no_parts(
     assert refusal["key"] == KEY
     assert refusal["error"]["reason"]
     assert run.finalize(FinalizeRequest(execution=execution, parts=0)) is None
+
+
+def test_a_part_run_again_after_it_reported_keeps_its_report(planned: tuple[Plan, bytes]) -> None:
+    plan, data = planned
+    run, _ = _run(plan, data)
+    execution = _execution(data)
+    run.prepare(PrepareRequest(bucket="work", key=KEY), execution=execution)
+    first = run.import_part(PartRequest(execution=execution, part=2))
+
+    again = run.import_part(PartRequest(execution=execution, part=2))
+
+    assert first.matched > 0
+    assert (again.matched, again.duplicates) == (first.matched, 0)
