@@ -404,6 +404,7 @@ def datev_export(settings: Settings, ledger: Ledger, *, dynamodb: Any | None = N
     """Raises DatevError when the account settings do not fit the chart."""
     from shared.accounts.datev import accounts_for
     from shared.accounts.datev_export import DatevExport, DatevOptions
+    from shared.storage.debtors import DynamoDebtorNumbers
     from shared.storage.issued import DynamoIssuedDocuments
 
     documents = DynamoIssuedDocuments(
@@ -420,4 +421,5 @@ def datev_export(settings: Settings, ledger: Ledger, *, dynamodb: Any | None = N
         fiscal_year_start_month=settings.datev_fiscal_year_start_month,
         fixed=settings.datev_fixed,
     )
-    return DatevExport(documents=documents, ledger=ledger, options=options)
+    debtors = DynamoDebtorNumbers(dynamodb or client("dynamodb"), settings.control_table)
+    return DatevExport(documents=documents, ledger=ledger, options=options, debtors=debtors)

@@ -12,8 +12,10 @@ Pure rules, no I/O. What becomes a booking:
   collection fees and write-offs against their accounts. Invoices, cancellations and credit
   notes are documents and are booked from the documents only, never twice.
 
-The debtor account is derived from the customer number inside a configurable range; accounts
-of each chart (SKR03, SKR04) have defaults that the settings can override one by one. The
+Each customer has a debtor account of its own in a configurable range: the range's start plus
+a number assigned to the customer once, at its first export (``DebtorNumbers``), so no two
+customers share an account whatever their customer numbers look like. Accounts of each chart
+(SKR03, SKR04) have defaults that the settings can override one by one. The
 defaults are the charts' usual accounts for these cases; confirm them with the tax advisor.
 The file: semicolons, CRLF, Windows-1252, decimal comma, texts in double quotes.
 """
@@ -26,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from shared.accounts.model import Posting
 from shared.invoicing.model import Invoice, VatGroup
@@ -61,6 +63,9 @@ class DatevAccounts:
     write_off: int
     debtor_first: int = 10000
     debtor_last: int = 69999
+    # Each customer's number in the debtor range, assigned once (``DebtorNumbers``); the
+    # customer's debtor account is debtor_first plus it. Not a setting.
+    debtors: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def labels(self) -> dict[int, str]:
         return {
@@ -78,6 +83,9 @@ class DatevAccounts:
             self.write_off: "Forderungsverluste",
         }
 
+
+# The fields the settings may override: every account and the debtor range.
+ACCOUNT_SETTINGS = frozenset(DatevAccounts.__dataclass_fields__) - {"debtors"}
 
 CHART_DEFAULTS: Mapping[Chart, DatevAccounts] = {
     "SKR03": DatevAccounts(
@@ -122,15 +130,31 @@ class DatevError(ValueError):
 
 def accounts_for(chart: Chart, overrides: Mapping[str, int] | None = None) -> DatevAccounts:
     accounts = CHART_DEFAULTS[chart]
-    unknown = sorted(set(overrides or {}) - set(accounts.__dataclass_fields__))
+    chosen_values: dict[str, Any] = dict(overrides or {})
+    unknown = sorted(set(chosen_values) - ACCOUNT_SETTINGS)
     if unknown:
         raise DatevError("datev_accounts", f"no such account setting: {', '.join(unknown)}")
-    chosen = replace(accounts, **dict(overrides or {}))
+    chosen = replace(accounts, **chosen_values)
     if not 0 < chosen.debtor_first <= chosen.debtor_last:
         raise DatevError("datev_accounts", "debtor_first must lie between 1 and debtor_last")
     if len(str(chosen.debtor_first)) != len(str(chosen.debtor_last)):
         raise DatevError("datev_accounts", "debtor_first and debtor_last need as many digits")
-    return chosen
+    return _at_length(chosen, len(str(chosen.debtor_first)) - 1)
+
+
+def _at_length(accounts: DatevAccounts, length: int) -> DatevAccounts:
+    """The ledger accounts at the account length the debtor range sets (one digit less than a
+    debtor account): DATEV lengthens an account by zeros on the right (8400 at 6 is 840000)."""
+    longer: dict[str, Any] = {}
+    for name in sorted(ACCOUNT_SETTINGS - {"debtor_first", "debtor_last"}):
+        account = getattr(accounts, name)
+        digits = len(str(account))
+        if digits > length:
+            raise DatevError(
+                "datev_accounts", f"{name} {account} is longer than the account length {length}"
+            )
+        longer[name] = account * 10 ** (length - digits)
+    return replace(accounts, **longer)
 
 
 @dataclass(frozen=True)
@@ -188,12 +212,23 @@ def booking(debited: int, credited: int, amount: Decimal, details: Details) -> B
 
 
 def debtor_account(customer_id: str, accounts: DatevAccounts) -> int:
-    """The customer's debtor account: its number within the debtor range (modulo its size)."""
-    digits = "".join(c for c in customer_id if c.isdigit())
-    if not digits:
-        raise DatevError("customer_id", f"{customer_id!r} has no number to derive an account from")
-    size = accounts.debtor_last - accounts.debtor_first + 1
-    return accounts.debtor_first + int(digits) % size
+    """The customer's own debtor account: debtor_first plus the number assigned to the customer
+    (``accounts.debtors``). Two customers never share one; a range that is full is refused."""
+    number = accounts.debtors.get(customer_id)
+    if number is None:
+        raise DatevError("customer_id", f"{customer_id} has no debtor number assigned")
+    account = accounts.debtor_first + number
+    if account > accounts.debtor_last:
+        raise DatevError(
+            "datev_accounts",
+            f"the debtor range {accounts.debtor_first}..{accounts.debtor_last} is full: "
+            f"{customer_id} is debtor number {number}; set a longer range",
+        )
+    return account
+
+
+def with_debtors(accounts: DatevAccounts, numbers: Mapping[str, int]) -> DatevAccounts:
+    return replace(accounts, debtors=dict(numbers))
 
 
 def revenue_account(invoice: Invoice, group: VatGroup, accounts: DatevAccounts) -> int:

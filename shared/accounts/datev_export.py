@@ -9,7 +9,7 @@ neither (an invoice run still at work) is reported, and the export does not reco
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -29,6 +29,7 @@ from shared.accounts.datev import (
     document_bookings,
     posting_bookings,
     reconcile,
+    with_debtors,
 )
 from shared.accounts.ports import Ledger
 from shared.invoicing.model import Invoice
@@ -53,6 +54,13 @@ class IssuedInRange:
 class DocumentRegister(Protocol):
     def issued_between(self, first: date, last: date) -> IssuedInRange:
         """Every number of the given prefixes issued from ``first`` to ``last`` inclusive."""
+        ...
+
+
+class DebtorNumbers(Protocol):
+    def numbers(self, customer_ids: Collection[str]) -> dict[str, int]:
+        """Each customer's number in the debtor range (from 1); customers without one get the
+        next free numbers, in the order given. A number, once given, is the customer's for good."""
         ...
 
 
@@ -85,6 +93,7 @@ class DatevExport:
     documents: DocumentRegister
     ledger: Ledger
     options: DatevOptions
+    debtors: DebtorNumbers
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def export(self, first: date, last: date) -> DatevExportResult:
@@ -92,7 +101,9 @@ class DatevExport:
         year_start = check_range(first, last, self.options.fiscal_year_start_month)
         issued = self.documents.issued_between(first, last)
         postings = list(self.ledger.postings_between(first, last))
-        accounts = self.options.accounts
+        customers = {d.invoice.customer_id for d in issued.documents}
+        customers |= {posting.customer_id for posting in postings}
+        accounts = with_debtors(self.options.accounts, self.debtors.numbers(sorted(customers)))
         bookings = [b for d in issued.documents for b in document_bookings(d.invoice, accounts)]
         bookings += [b for p in postings for b in posting_bookings(p, accounts)]
         bookings.sort(key=lambda b: (b.day, b.source != "document", b.document))

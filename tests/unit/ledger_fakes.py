@@ -48,3 +48,16 @@ class MemoryLedger:
             items = self.account(customer_id).open_items()
             if any(item.due_on is not None and item.due_on < due_before for item in items):
                 yield customer_id
+
+
+class MemoryDebtorNumbers:
+    """Debtor numbers from 1, given in the order asked, each customer's for good."""
+
+    def __init__(self, given: dict[str, int] | None = None) -> None:
+        self.given = dict(given or {})
+
+    def numbers(self, customer_ids: Collection[str]) -> dict[str, int]:
+        for customer_id in customer_ids:
+            if customer_id not in self.given:
+                self.given[customer_id] = max(self.given.values(), default=0) + 1
+        return {customer_id: self.given[customer_id] for customer_id in customer_ids}

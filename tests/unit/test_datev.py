@@ -17,6 +17,7 @@ from shared.accounts.datev import (
     document_bookings,
     posting_bookings,
     reconcile,
+    with_debtors,
 )
 from shared.accounts.datev_export import (
     DatevExport,
@@ -32,10 +33,12 @@ from shared.invoicing.model import Correction, Invoice
 from shared.periods import Period
 from shared.tax import TaxCategory
 from tests.unit.fakes import SELLER, position
-from tests.unit.ledger_fakes import MemoryLedger
+from tests.unit.ledger_fakes import MemoryDebtorNumbers, MemoryLedger
 
 PERIOD = Period(2026, 11)
-SKR03 = accounts_for("SKR03")
+# The customers of these tests, numbered as an export gives them numbers (C0000001 first).
+NUMBERED = {f"C{number:07d}": number for number in range(1, 100)}
+SKR03 = with_debtors(accounts_for("SKR03"), NUMBERED)
 AT_VAT_ID = "ATU13585627"  # python-stdnum's own example of a valid UID
 
 
@@ -147,7 +150,7 @@ def test_eu_businesses_oss_consumers_and_buyers_abroad_get_their_own_accounts() 
 def test_exempt_fees_go_to_the_exempt_account_and_skr04_has_its_own_numbers() -> None:
     issued = invoice(person(1), TaxCategory.STANDARD, TaxCategory.EXEMPT)
 
-    skr04 = document_bookings(issued, accounts_for("SKR04"))
+    skr04 = document_bookings(issued, with_debtors(accounts_for("SKR04"), NUMBERED))
     skr03 = document_bookings(issued, SKR03)
 
     assert [b.contra for b in skr03] == [8400, 8100]
@@ -179,15 +182,35 @@ def test_postings_book_against_bank_fee_and_write_off_accounts() -> None:
     ]
 
 
-def test_the_debtor_account_comes_from_the_customer_number_inside_the_range() -> None:
-    narrow = accounts_for("SKR03", {"debtor_first": 10000, "debtor_last": 10099})
+def test_each_customer_has_the_debtor_account_of_its_number_and_a_full_range_is_refused() -> None:
+    numbers = {"C255271576117": 1, "C000000000042": 2, "C310000000001": 100}
+    narrow = with_debtors(
+        accounts_for("SKR03", {"debtor_first": 10000, "debtor_last": 10099}), numbers
+    )
 
-    assert debtor_account("C0000001", SKR03) == 10001
-    assert debtor_account("C0000123", narrow) == 10023
+    assert debtor_account("C255271576117", narrow) == 10001
+    assert debtor_account("C000000000042", narrow) == 10002
+    with pytest.raises(DatevError, match=r"10000\.\.10099 is full") as full:
+        debtor_account("C310000000001", narrow)
+    assert full.value.field == "datev_accounts"
+    with pytest.raises(DatevError, match="C0000777 has no debtor number"):
+        debtor_account("C0000777", narrow)
+    with pytest.raises(DatevError, match="no such account setting: debtors"):
+        accounts_for("SKR03", {"debtors": 1})
     with pytest.raises(DatevError, match="no such account setting: debitor"):
         accounts_for("SKR03", {"debitor": 1})
     with pytest.raises(DatevError, match="as many digits"):
         accounts_for("SKR03", {"debtor_first": 10000, "debtor_last": 100000})
+
+
+def test_a_longer_debtor_range_lengthens_the_ledger_accounts() -> None:
+    wide = accounts_for("SKR03", {"debtor_first": 100000000, "debtor_last": 699999999})
+
+    assert (wide.revenue_19, wide.bank, wide.write_off) == (84000000, 12000000, 24000000)
+    assert debtor_account("C255271576117", with_debtors(wide, {"C255271576117": 7})) == 100000007
+    assert accounts_for("SKR03", {"bank": 1210}).bank == 1210
+    with pytest.raises(DatevError, match="bank 121000 is longer than the account length 4"):
+        accounts_for("SKR03", {"bank": 121000})
 
 
 def test_a_range_is_one_fiscal_year() -> None:
@@ -218,7 +241,11 @@ class Register:
 def _export(register: Register, ledger: MemoryLedger) -> DatevExport:
     options = DatevOptions(chart="SKR03", consultant=1001, client=1, accounts=SKR03)
     return DatevExport(
-        register, ledger, options, clock=lambda: datetime(2027, 1, 5, 8, 30, 1, 250000, UTC)
+        register,
+        ledger,
+        options,
+        MemoryDebtorNumbers(),
+        clock=lambda: datetime(2027, 1, 5, 8, 30, 1, 250000, UTC),
     )
 
 
