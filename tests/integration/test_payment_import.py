@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -28,7 +29,7 @@ from shared.storage.dynamodb import batch_put
 from shared.storage.orders import mandate_item
 from shared.storage.payments import DynamoDecisions
 from shared.wiring import ledger, payment_import
-from tests.integration.conftest import SHARDS, Aws
+from tests.integration.conftest import LOCALSTACK_CANNOT, SHARDS, Aws
 
 OUR_IBAN = "DE02120300000000202051"
 DAY = date(2026, 12, 3)
@@ -279,6 +280,8 @@ def aws_in_parts() -> Iterator[Aws]:
     """The stack with files of over 100 bytes imported in parts of at most two entries."""
     from localaws import embedded
 
+    if os.environ.get("BILLING_TEST_TARGET") == "localstack":
+        pytest.skip(LOCALSTACK_CANNOT)
     overrides = {
         "BILLING_SHARD_COUNT": str(SHARDS),
         "BILLING_STATEMENT_PARTS_FROM_BYTES": "100",
