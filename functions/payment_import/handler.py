@@ -30,16 +30,15 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.invoicing.starter import ExecutionExistsError
 from shared.payments.import_run import (
     STATEMENT_PREFIX,
     FinalizeRequest,
     PartRequest,
     PrepareRequest,
     StatementImportRun,
-    execution_name,
     refusal,
     report_key,
+    start_in_parts,
 )
 from shared.payments.importing import ImportReport, PaymentImport
 from shared.payments.statement import StatementError
@@ -117,13 +116,11 @@ def import_file(bucket: str, key: str) -> ImportReport | None:
 
 
 def _start_in_parts(settings: Settings, bucket: str, key: str, digest: str) -> None:
-    name = execution_name(digest)
-    try:
-        statement_import_executions(settings).start(name, {"bucket": bucket, "key": key})
-    except ExecutionExistsError:
-        logger.info("statement file already being imported", extra={"execution": name})
+    started = start_in_parts(statement_import_executions(settings), digest, bucket, key)
+    if started is None:
+        logger.info("statement file already imported or being imported", extra={"digest": digest})
         return
-    logger.info("statement file handed to the import in parts", extra={"execution": name})
+    logger.info("statement file handed to the import in parts", extra={"execution": started})
 
 
 def _refused(error: StatementError) -> None:

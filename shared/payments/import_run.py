@@ -21,7 +21,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.payments.importing import ImportReport
+from shared.invoicing.starter import ExecutionExistsError
+from shared.payments.importing import ImportBusyError, ImportReport
 from shared.payments.parts import PartedImport, entries_of, merged_reports
 from shared.payments.statement import StatementError, StatementFile
 from shared.payments.statements import read_statement
@@ -33,7 +34,11 @@ REPORTS_PREFIX = "statement-reports/"
 PARTS_PREFIX = "statement-parts/"
 # Read by the state machine's Map (its role may read manifests only).
 MANIFEST_PREFIX = "manifests/statements/"
-EXECUTION = r"^statement-[0-9a-f]{64}$"
+EXECUTION = r"^statement-[0-9a-f]{64}(-[0-9]{1,2})?$"
+# A file whose import in parts failed may be put again this often before it is refused.
+MOST_STARTS = 10
+# What a closed execution that did not finish leaves: the file may be started again.
+UNFINISHED = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
 
 
 class WorkStore(Protocol):
@@ -49,6 +54,14 @@ class WorkStore(Protocol):
     def write_bytes(self, key: str, body: bytes) -> str: ...
 
     def read_bytes(self, key: str) -> bytes: ...
+
+
+class Executions(Protocol):
+    def start(self, name: str, payload: dict[str, Any]) -> Any:
+        """Raises ExecutionExistsError when the name is taken."""
+        ...
+
+    def status(self, name: str) -> str: ...
 
 
 class PrepareRequest(BaseModel):
@@ -80,8 +93,25 @@ class FileReport(ImportReport):
     missing_parts: tuple[int, ...] = ()
 
 
-def execution_name(digest: str) -> str:
-    return f"statement-{digest}"
+def execution_name(digest: str, attempt: int = 1) -> str:
+    """The execution of a file by its digest; the file put again after an execution that did
+    not finish gets the next attempt's name (Step Functions keeps names for 90 days)."""
+    return f"statement-{digest}" + (f"-{attempt}" if attempt > 1 else "")
+
+
+def start_in_parts(executions: Executions, digest: str, bucket: str, key: str) -> str | None:
+    """Start the import of the file unless one is running or finished; the execution's name,
+    or None when the file is being or was imported."""
+    for attempt in range(1, MOST_STARTS + 1):
+        name = execution_name(digest, attempt)
+        try:
+            executions.start(name, {"bucket": bucket, "key": key})
+        except ExecutionExistsError:
+            if executions.status(name) in UNFINISHED:
+                continue
+            return None
+        return name
+    raise ImportBusyError(f"the file {key} failed to import {MOST_STARTS} times: see its reports")
 
 
 def report_key(statement_key: str) -> str:

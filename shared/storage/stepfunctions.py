@@ -35,3 +35,8 @@ class StepFunctionsExecutions:
     def named(self, name: str) -> Execution:
         prefix = self._state_machine_arn.replace(":stateMachine:", ":execution:")
         return Execution(name, f"{prefix}:{name}")
+
+    def status(self, name: str) -> str:
+        """RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED."""
+        response = self._client.describe_execution(executionArn=self.named(name).arn)
+        return str(response["status"])

@@ -9,12 +9,15 @@ from typing import Any
 import pytest
 
 from bench.payments import Plan, camt_file, memory_use_case, plan_statement
+from shared.invoicing.starter import ExecutionExistsError
 from shared.payments.import_run import (
+    MOST_STARTS,
     FinalizeRequest,
     PartRequest,
     PrepareRequest,
     StatementImportRun,
     execution_name,
+    start_in_parts,
 )
 from shared.payments.importing import ImportBusyError
 from shared.payments.parts import PartedImport
@@ -143,3 +146,55 @@ def test_a_part_run_again_after_it_reported_keeps_its_report(planned: tuple[Plan
 
     assert first.matched > 0
     assert (again.matched, again.duplicates) == (first.matched, 0)
+
+
+class FakeExecutions:
+    def __init__(self, **statuses: str) -> None:
+        self.statuses = {name.replace("_", "-"): status for name, status in statuses.items()}
+        self.started: list[str] = []
+
+    def start(self, name: str, payload: dict[str, Any]) -> None:
+        if name in self.statuses:
+            raise ExecutionExistsError(name)
+        self.statuses[name] = "RUNNING"
+        self.started.append(name)
+
+    def status(self, name: str) -> str:
+        return self.statuses[name]
+
+
+DIGEST = "a" * 64
+
+
+def test_a_file_is_started_once_while_its_import_runs_or_after_it_finished() -> None:
+    executions = FakeExecutions()
+
+    first = start_in_parts(executions, DIGEST, "work", KEY)
+    again = start_in_parts(executions, DIGEST, "work", KEY)
+    executions.statuses[f"statement-{DIGEST}"] = "SUCCEEDED"
+    after = start_in_parts(executions, DIGEST, "work", KEY)
+
+    assert first == f"statement-{DIGEST}"
+    assert again is None
+    assert after is None
+    assert executions.started == [first]
+
+
+def test_a_file_put_again_after_a_failed_import_starts_the_next_attempt() -> None:
+    executions = FakeExecutions()
+    executions.statuses[f"statement-{DIGEST}"] = "FAILED"
+    executions.statuses[f"statement-{DIGEST}-2"] = "TIMED_OUT"
+
+    started = start_in_parts(executions, DIGEST, "work", KEY)
+
+    assert started == f"statement-{DIGEST}-3"
+    assert PartRequest(execution=started, part=0).execution == started
+
+
+def test_a_file_that_failed_every_attempt_is_refused() -> None:
+    executions = FakeExecutions()
+    for attempt in range(1, MOST_STARTS + 1):
+        executions.statuses[execution_name(DIGEST, attempt)] = "ABORTED"
+
+    with pytest.raises(ImportBusyError, match="failed to import 10 times"):
+        start_in_parts(executions, DIGEST, "work", KEY)
