@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -351,3 +352,16 @@ def test_outputs_name_what_the_cli_needs(synthesized: Synthesized) -> None:
     assert {bus.env_var for bus in spec.EVENT_BUSES} <= described
     assert "BILLING_SHARD_COUNT" in described
     assert "ArchiveApiUrl" in outputs
+
+
+def test_the_statement_import_starts_and_reads_only_its_own_executions(
+    synthesized: Synthesized,
+) -> None:
+    role = role_of_function(synthesized, spec.PAYMENT_IMPORT.handler)
+    machine = synthesized.output_ref(spec.PAYMENT_IMPORT_RUN.id + "StateMachineArn")
+    by_action = {a: s for s in statements(synthesized, role) for a in actions_of(s)}
+
+    assert by_action["states:StartExecution"]["Resource"] == {"Ref": machine}
+    described = json.dumps(by_action["states:DescribeExecution"]["Resource"])
+    assert machine in described
+    assert ":statement-*" in described
