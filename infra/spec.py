@@ -401,6 +401,16 @@ DUNNING_SCHEDULE = FunctionSpec(
     reads_tables=("Control",),
     starts_state_machines=("DunningRun",),
 )
+# What importing statements writes: postings beside the documents; decisions, the
+# clarification list, the lock and the recorded collection batches in Control; mandates
+# revoked in Contracts. Dunning is told of each customer paid (a case settled, a customer
+# reactivated on the provisioning bus; a step a dunning run left pending is completed first,
+# its notice archived).
+_STATEMENT_IMPORT_ACCESS: dict[str, Any] = {
+    "writes_tables": ("Documents", "Control", "Contracts", "Dunning"),
+    "writes_buckets": ("Work", "Archive"),
+    "puts_events": ("Provisioning",),
+}
 PAYMENT_IMPORT = FunctionSpec(
     id="PaymentImport",
     local_name="billing-payment-import",
@@ -409,14 +419,8 @@ PAYMENT_IMPORT = FunctionSpec(
     memory_mb=1769,
     timeout_seconds=900,
     description="imports bank statement files (large ones through the import in parts)",
-    # Postings beside the documents; decisions, the clarification list, the lock and the
-    # recorded collection batches in Control; mandates revoked in Contracts. Dunning is told of
-    # each customer paid (a case settled, a customer reactivated on the provisioning bus; a step
-    # a dunning run left pending is completed first, its notice archived).
-    writes_tables=("Documents", "Control", "Contracts", "Dunning"),
-    writes_buckets=("Work", "Archive"),
-    puts_events=("Provisioning",),
     starts_state_machines=("PaymentImportRun",),
+    **_STATEMENT_IMPORT_ACCESS,
 )
 # A large statement file in parts: prepare splits it by customer, workers import the parts at
 # once, finalize imports the rest and writes the file's report (shared/payments/import_run.py).
@@ -440,9 +444,7 @@ PAYMENT_IMPORT_WORKER = FunctionSpec(
     memory_mb=1769,
     timeout_seconds=900,
     description="imports one part of a statement file: matches and posts its customers' payments",
-    writes_tables=("Documents", "Control", "Contracts", "Dunning"),
-    writes_buckets=("Work", "Archive"),
-    puts_events=("Provisioning",),
+    **_STATEMENT_IMPORT_ACCESS,
 )
 PAYMENT_IMPORT_FINALIZE = FunctionSpec(
     id="PaymentImportFinalize",
@@ -452,9 +454,7 @@ PAYMENT_IMPORT_FINALIZE = FunctionSpec(
     memory_mb=1769,
     timeout_seconds=900,
     description="imports what concerns several customers, writes the file's report, frees the lock",
-    writes_tables=("Documents", "Control", "Contracts", "Dunning"),
-    writes_buckets=("Work", "Archive"),
-    puts_events=("Provisioning",),
+    **_STATEMENT_IMPORT_ACCESS,
 )
 # Every business day: collect what is due by the next TARGET2 business day (one day's lead).
 DEBIT_EXPORT = FunctionSpec(

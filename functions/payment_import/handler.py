@@ -4,8 +4,9 @@ the steps of the state machine that imports large files in parts.
 Each notice names a file under ``statements/`` in the work bucket. A file of up to
 ``BILLING_STATEMENT_PARTS_FROM_BYTES`` is read, imported (``shared.payments.importing``) and its
 report written to ``statement-reports/<name>.json``; a larger one starts the statement import's
-state machine (``shared.payments.import_run``), named by the file's digest, which imports it in
-parts by customer on workers of their own and writes the same report. A
+state machine (``shared.payments.import_run``), named by the object (bucket, key, ETag: the
+file is not read here), which imports it in parts by customer on workers of their own and
+writes the same report. A
 file that is no statement gets a report naming the field and the reason and fails nothing: it
 will not read better next time. Anything else (storage, another import holding the lock) fails
 the message, which comes again after its visibility timeout and, after five receives, goes to
@@ -14,7 +15,6 @@ the dead-letter queue. Importing a file again posts nothing twice.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import cache
 from typing import Any
@@ -36,6 +36,7 @@ from shared.payments.import_run import (
     PartRequest,
     PrepareRequest,
     StatementImportRun,
+    object_digest,
     refusal,
     report_key,
     start_in_parts,
@@ -85,11 +86,12 @@ def import_file(bucket: str, key: str) -> ImportReport | None:
     """Import the file here, or start its import in parts; None when it was refused or
     handed to the state machine."""
     use_case, s3, settings = importer()
-    data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     logger.append_keys(statement_key=key)
-    if len(data) > settings.statement_parts_from_bytes:
-        _start_in_parts(settings, bucket, key, hashlib.sha256(data).hexdigest())
+    head = s3.head_object(Bucket=bucket, Key=key)
+    if head["ContentLength"] > settings.statement_parts_from_bytes:
+        _start_in_parts(settings, bucket, key, object_digest(bucket, key, head["ETag"]))
         return None
+    data = s3.get_object(Bucket=bucket, Key=key, IfMatch=head["ETag"])["Body"].read()
     try:
         statement = read_statement(data)
     except StatementError as error:
@@ -118,7 +120,7 @@ def import_file(bucket: str, key: str) -> ImportReport | None:
 def _start_in_parts(settings: Settings, bucket: str, key: str, digest: str) -> None:
     started = start_in_parts(statement_import_executions(settings), digest, bucket, key)
     if started is None:
-        logger.info("statement file already imported or being imported", extra={"digest": digest})
+        logger.info("statement file already imported or being imported", extra={"object": digest})
         return
     logger.info("statement file handed to the import in parts", extra={"execution": started})
 

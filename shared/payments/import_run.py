@@ -8,12 +8,14 @@ file's name under ``statement-reports/``, as for a file imported in one piece) a
 lock back.
 
 Every step can run again: decisions are idempotent by transaction id, files are rewritten with
-the same content, and the execution's name comes from the file's digest, so the same file
-started twice is one execution.
+the same content, and the execution's name comes from the object (bucket, key and ETag), so a
+notice delivered twice is one execution. The same content under another key is a second
+execution that finds every transaction decided and posts nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,9 +95,15 @@ class FileReport(ImportReport):
     missing_parts: tuple[int, ...] = ()
 
 
+def object_digest(bucket: str, key: str, etag: str) -> str:
+    """What names the import of one object, without reading it."""
+    return hashlib.sha256(f"{bucket}\x1f{key}\x1f{etag}".encode()).hexdigest()
+
+
 def execution_name(digest: str, attempt: int = 1) -> str:
-    """The execution of a file by its digest; the file put again after an execution that did
-    not finish gets the next attempt's name (Step Functions keeps names for 90 days)."""
+    """The execution of an object by its ``object_digest``; the file put again after an
+    execution that did not finish gets the next attempt's name (Step Functions keeps names for
+    90 days)."""
     return f"statement-{digest}" + (f"-{attempt}" if attempt > 1 else "")
 
 

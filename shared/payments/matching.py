@@ -215,24 +215,25 @@ def wanted(transactions: Iterable[BankTransaction], policy: MatchPolicy) -> Want
     numbers: set[str] = set()
     batches: set[str] = set()
     for transaction in transactions:
-        own = parse_end_to_end_id(transaction.end_to_end_id)
-        if own is not None:
-            customers.add(own[0])
-        elif transaction.payment_info_id:
-            batches.add(transaction.payment_info_id)
-        customers.update(customer_mentions(transaction.remittance))
-        for mention in _mentions(transaction, policy):
-            if mention.number is not None:
-                numbers.add(mention.number)
+        named = named_by(transaction, policy)
+        if named.own_customer is not None:
+            customers.add(named.own_customer)
+        if named.batch is not None:
+            batches.add(named.batch)
+        customers.update(named.customers)
+        numbers.update(named.numbers)
     return Wanted(frozenset(customers), frozenset(numbers), frozenset(batches))
 
 
 @dataclass(frozen=True, slots=True)
 class Named:
-    """What a transaction names that decides which accounts its decision may touch."""
+    """What a transaction names: what matching it must load (``wanted``) and which accounts
+    its decision may touch (``accounts_touched``). Our own end-to-end id names its customer
+    and nothing else: the decision reads no other account."""
 
     own_customer: str | None = None
-    batch: bool = False
+    # The collection batch (PmtInfId) of a transaction that is not our own end-to-end id.
+    batch: str | None = None
     structured: str | None = None
     customers: tuple[str, ...] = ()
     invoices: tuple[str, ...] = ()
@@ -240,7 +241,7 @@ class Named:
 
     @property
     def numbers(self) -> tuple[str, ...]:
-        """The numbers whose owners ``accounts_touched`` asks for."""
+        """The invoice and notice numbers whose owners matching asks for."""
         structured = (self.structured,) if self.structured else ()
         return structured + self.invoices + self.notices
 
@@ -249,14 +250,11 @@ def named_by(transaction: BankTransaction, policy: MatchPolicy) -> Named:
     own = parse_end_to_end_id(transaction.end_to_end_id)
     if own is not None:
         return Named(own_customer=own[0])
-    if transaction.payment_info_id:
-        return Named(batch=True)
     structured = _structured_mention(transaction, policy)
-    customers = customer_mentions(transaction.remittance)
-    if customers:
-        return Named(structured=structured.number if structured else None, customers=customers)
     return Named(
+        batch=transaction.payment_info_id or None,
         structured=structured.number if structured else None,
+        customers=customer_mentions(transaction.remittance),
         invoices=_known(invoice_mentions(transaction.remittance, policy.invoice_prefixes)),
         notices=_known(_notice_mentions(transaction, policy)),
     )
@@ -273,7 +271,7 @@ def accounts_touched(named: Named, owners: Mapping[str, str]) -> frozenset[str] 
     """
     if named.own_customer is not None:
         return frozenset({named.own_customer})
-    if named.batch:
+    if named.batch is not None:
         return None
     touched: set[str] = set()
     if named.structured is not None and named.structured in owners:
@@ -667,13 +665,6 @@ def posting_id(role: str, transaction_id: str, item: str | None) -> str:
 def _text(transaction: BankTransaction) -> str:
     who = transaction.counterparty_name or ""
     return (f"{who}: {transaction.remittance}" if who else transaction.remittance)[:300]
-
-
-def _mentions(transaction: BankTransaction, policy: MatchPolicy) -> tuple[NumberMention, ...]:
-    """Every number a transaction names whose owner matching may ask for."""
-    structured = _structured_mention(transaction, policy)
-    text = invoice_mentions(transaction.remittance, policy.invoice_prefixes)
-    return ((structured,) if structured else ()) + text + _notice_mentions(transaction, policy)
 
 
 class AssignmentError(ValueError):

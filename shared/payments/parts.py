@@ -21,12 +21,12 @@ nothing twice.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from shared.bulk import fewer_collections
-from shared.payments.importing import ImportReport, PaymentImport, new_lease
+from shared.payments.importing import ImportReport, PaymentImport
 from shared.payments.matching import Named, accounts_touched, named_by
 from shared.payments.statement import BankTransaction, Statement, StatementFile
 
@@ -47,13 +47,13 @@ class Split:
 
 @dataclass(frozen=True)
 class PartedImport:
-    """The import of a file in parts. On AWS a state machine runs the parts on workers of their
-    own (``functions/payment_import``); ``run`` does it all in this process, part after part."""
+    """Plans the import of a file in parts; the statement import's state machine runs them
+    (``shared.payments.import_run``)."""
 
     use_case: PaymentImport
     entries_per_part: int = ENTRIES_PER_PART
 
-    def plan(self, source: StatementFile, parts: int | None = None) -> Split:
+    def plan(self, source: StatementFile) -> Split:
         policy = self.use_case.policy
         with fewer_collections():
             named = {
@@ -62,27 +62,8 @@ class PartedImport:
             }
             numbers = {number for names in named.values() for number in names.numbers}
             owners = self.use_case.owners.owners(numbers)
-            count = parts or parts_for(entries_of(source), self.entries_per_part)
+            count = parts_for(entries_of(source), self.entries_per_part)
             return split(source, named, owners, count)
-
-    def run(
-        self,
-        source: StatementFile,
-        *,
-        parts: int | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> ImportReport:
-        lease = new_lease(source)
-        self.use_case.take_lock(lease)
-        try:
-            planned = self.plan(source, parts)
-            reports = [
-                self.use_case.run(part, lease=lease, progress=progress)
-                for part in (*planned.parts, planned.rest)
-            ]
-        finally:
-            self.use_case.release_lock(lease)
-        return merged(source, reports)
 
 
 def parts_for(entries: int, entries_per_part: int = ENTRIES_PER_PART) -> int:
@@ -127,16 +108,10 @@ def part_of(transaction_id: str, named: Named, owners: Mapping[str, str], parts:
     return _stable_index(key, parts)
 
 
-def merged(source: StatementFile, reports: Iterable[ImportReport]) -> ImportReport:
-    """One report of the whole file from the reports of its parts and of the rest."""
-    return merged_reports(
-        reports, digest=source.digest, format=source.format, statements=len(source.statements)
-    )
-
-
 def merged_reports(
     reports: Iterable[ImportReport], *, digest: str, format: str, statements: int
 ) -> ImportReport:
+    """One report of the whole file from the reports of its parts and of the rest."""
     whole = ImportReport(digest=digest, format=format, statements=statements)
     by_rule: dict[str, int] = {}
     seconds: dict[str, float] = {}

@@ -297,6 +297,18 @@ def _poll_statements(aws: Aws) -> list[tuple[int, int]]:
     return [poller.poll_once(source) for _ in range(2)]
 
 
+def _put_statement(aws: Aws, key: str, body: bytes) -> list[tuple[int, int]]:
+    """Put the file as a bank upload would, deliver S3's notice, and wait for the imports."""
+    aws.s3.put_object(Bucket=aws.stack.bucket_names["Work"], Key=key, Body=body)
+    polled = _poll_statements(aws)
+    _import_executions(aws)
+    return polled
+
+
+def _lock_is_free(aws: Aws) -> bool:
+    return not any(i["pk"] == "PAYMENT-IMPORT" and i["sk"] == "LOCK" for i in aws.scan("Control"))
+
+
 def _import_executions(aws: Aws) -> list[dict[str, Any]]:
     arn = aws.stack.state_machine_arns[spec.PAYMENT_IMPORT_RUN.id]
     listed = aws.stepfunctions.list_executions(stateMachineArn=arn)["executions"]
@@ -308,14 +320,12 @@ def test_a_large_statement_file_is_imported_in_parts_by_the_state_machine(
 ) -> None:
     aws = aws_in_parts
     day = Day(aws)
-    work = aws.stack.bucket_names["Work"]
 
-    aws.s3.put_object(Bucket=work, Key="statements/2026-12-03.xml", Body=day.camt())
-    polled = _poll_statements(aws)
-    executions = _import_executions(aws)
+    polled = _put_statement(aws, "statements/2026-12-03.xml", day.camt())
 
     assert polled[0] == (1, 0)
-    assert [e["status"] for e in executions] == ["SUCCEEDED"]
+    assert [e["status"] for e in _import_executions(aws)] == ["SUCCEEDED"]
+    assert _lock_is_free(aws)
     report = aws.read_json("statement-reports/2026-12-03.xml.json")
     assert (report["entries"], report["matched"], report["unmatched"]) == (7, 6, 1)
     assert report["parts"] == 4
@@ -330,23 +340,20 @@ def test_a_large_statement_file_is_imported_in_parts_by_the_state_machine(
     assert len(day.postings()) == report["postings"]
 
 
-def test_the_same_large_file_again_is_one_execution_and_posts_nothing_new(
+def test_the_same_large_file_again_is_one_execution_and_a_copy_posts_nothing_new(
     aws_in_parts: Aws,
 ) -> None:
     aws = aws_in_parts
     day = Day(aws)
-    work = aws.stack.bucket_names["Work"]
-    aws.s3.put_object(Bucket=work, Key="statements/2026-12-03.xml", Body=day.camt())
-    _poll_statements(aws)
-    _import_executions(aws)
+    _put_statement(aws, "statements/2026-12-03.xml", day.camt())
     posted = day.postings()
 
-    aws.s3.put_object(Bucket=work, Key="statements/2026-12-03.xml", Body=day.camt())
-    _poll_statements(aws)
-    aws.s3.put_object(Bucket=work, Key="statements/2026-12-03-copy.xml", Body=day.camt())
-    _poll_statements(aws)
+    _put_statement(aws, "statements/2026-12-03.xml", day.camt())
+    _put_statement(aws, "statements/2026-12-03-copy.xml", day.camt())
 
-    assert [e["status"] for e in _import_executions(aws)] == ["SUCCEEDED"]
+    assert [e["status"] for e in _import_executions(aws)] == ["SUCCEEDED", "SUCCEEDED"]
+    copy = aws.read_json("statement-reports/2026-12-03-copy.xml.json")
+    assert (copy["entries"], copy["duplicates"], copy["postings"]) == (7, 7, 0)
     assert day.postings() == posted
 
 
@@ -354,14 +361,12 @@ def test_a_large_file_that_is_no_statement_is_refused_by_the_import_in_parts(
     aws_in_parts: Aws,
 ) -> None:
     aws = aws_in_parts
-    work = aws.stack.bucket_names["Work"]
 
-    aws.s3.put_object(Bucket=work, Key="statements/broken.xml", Body=b"<Document><oops" * 20)
-    _poll_statements(aws)
+    _put_statement(aws, "statements/broken.xml", b"<Document><oops" * 20)
 
     assert [e["status"] for e in _import_executions(aws)] == ["SUCCEEDED"]
     refused = aws.read_json("statement-reports/broken.xml.json")
     assert refused["key"] == "statements/broken.xml"
     assert refused["error"]["field"]
     assert refused["error"]["reason"]
-    assert not [i for i in aws.scan("Control") if str(i["pk"]).startswith("LOCK")]
+    assert _lock_is_free(aws)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -9,6 +10,7 @@ from typing import Any
 
 from shared.accounts.model import Posting
 from shared.payments.collections import CollectionBatch
+from shared.payments.importing import PaymentImport
 from shared.payments.matching import Books, Decision, MatchPolicy
 from shared.payments.references import compact
 from shared.payments.statement import BankTransaction, Statement, StatementFile
@@ -153,3 +155,59 @@ class MemoryLock:
     def release(self, holder: str) -> None:
         if self.held_by == holder:
             self.held_by = None
+
+
+class MemoryWork:
+    """The work bucket of the statement import in parts."""
+
+    bucket = "work"
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def write_json(self, key: str, document: Any) -> str:
+        self.objects[key] = json.dumps(document, default=str).encode()
+        return key
+
+    def read_json(self, key: str) -> Any:
+        return json.loads(self.objects[key])
+
+    def read_json_if_present(self, key: str) -> Any | None:
+        return json.loads(self.objects[key]) if key in self.objects else None
+
+    def write_bytes(self, key: str, body: bytes) -> str:
+        self.objects[key] = body
+        return key
+
+    def read_bytes(self, key: str) -> bytes:
+        return self.objects[key]
+
+
+STATEMENT_KEY = "statements/2026-12-10.xml"
+
+
+def import_run(use_case: PaymentImport, data: bytes, *, entries_per_part: int) -> Any:
+    """The statement import in parts over in-memory ports, with ``data`` as the file."""
+    from shared.payments.import_run import StatementImportRun
+    from shared.payments.parts import PartedImport
+
+    parted = PartedImport(use_case, entries_per_part=entries_per_part)
+    return StatementImportRun(parted, MemoryWork(), lambda bucket, key: data)
+
+
+def import_in_parts(use_case: PaymentImport, data: bytes, *, entries_per_part: int) -> Any:
+    """Every step as the state machine takes them: prepare, each part, finalize; the report."""
+    from shared.payments.import_run import (
+        FinalizeRequest,
+        PartRequest,
+        PrepareRequest,
+        execution_name,
+    )
+    from shared.payments.statements import read_statement
+
+    run = import_run(use_case, data, entries_per_part=entries_per_part)
+    execution = execution_name(read_statement(data).digest)
+    prepared = run.prepare(PrepareRequest(bucket="work", key=STATEMENT_KEY), execution=execution)
+    for item in run.work.read_json(prepared["manifest_key"]):
+        run.import_part(PartRequest(execution=execution, part=item["part"]))
+    return run.finalize(FinalizeRequest(execution=execution, parts=prepared["parts"]))

@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bench.payments import bench_policy, camt_file, memory_use_case, plan_statement
 from shared.payments.importing import ImportBusyError, ImportReport, PaymentImport
-from shared.payments.matching import accounts_touched, named_by
+from shared.payments.matching import accounts_touched, decide, named_by
 from shared.payments.parts import (
     ENTRIES_PER_PART,
     MOST_PARTS,
     PartedImport,
-    merged,
+    merged_reports,
     part_of,
     parts_for,
     split,
 )
+from shared.payments.references import compact, creditor_reference
 from shared.payments.statement import BankTransaction, StatementFile
 from shared.payments.statements import read_statement
+from tests.unit.payment_fakes import POLICY as POLICY_FAKE
+from tests.unit.payment_fakes import books_of, import_in_parts, invoice, transaction
 
 ENTRIES = 3_000
 COMPARED = ("entries", "matched", "by_rule", "received", "returns", "returned", "unmatched")
@@ -29,9 +35,10 @@ POLICY = bench_policy()
 
 
 @pytest.fixture(scope="module")
-def planned() -> tuple[object, StatementFile]:
+def planned() -> tuple[object, StatementFile, bytes]:
     plan = plan_statement(ENTRIES, random.Random(7))
-    return plan, read_statement(camt_file(plan))
+    data = camt_file(plan)
+    return plan, read_statement(data), data
 
 
 def _decisions(use_case: PaymentImport) -> dict[str, tuple[str | None, frozenset[object]]]:
@@ -42,14 +49,17 @@ def _decisions(use_case: PaymentImport) -> dict[str, tuple[str | None, frozenset
     }
 
 
-def test_parts_decide_and_post_what_one_import_does(planned: tuple[object, StatementFile]) -> None:
-    plan, statement = planned
+def test_parts_decide_and_post_what_one_import_does(
+    planned: tuple[object, StatementFile, bytes],
+) -> None:
+    plan, statement, data = planned
     whole = memory_use_case(plan)  # type: ignore[arg-type]
     in_parts = memory_use_case(plan)  # type: ignore[arg-type]
 
     one = whole.run(statement)
-    parted = PartedImport(in_parts).run(statement, parts=7)
+    parted = import_in_parts(in_parts, data, entries_per_part=ENTRIES // 7)
 
+    assert parted.parts == 7
     assert [getattr(parted, name) for name in COMPARED] == [getattr(one, n) for n in COMPARED]
     assert parted.postings == one.postings > ENTRIES * 0.8
     assert _decisions(in_parts) == _decisions(whole)
@@ -60,12 +70,12 @@ def test_parts_decide_and_post_what_one_import_does(planned: tuple[object, State
 
 
 def test_every_transaction_lands_in_exactly_one_part_or_the_rest(
-    planned: tuple[object, StatementFile],
+    planned: tuple[object, StatementFile, bytes],
 ) -> None:
-    plan, statement = planned
+    plan, statement, _data = planned
     use_case = memory_use_case(plan)  # type: ignore[arg-type]
 
-    planned_split = PartedImport(use_case).plan(statement, parts=5)
+    planned_split = PartedImport(use_case, entries_per_part=ENTRIES // 5).plan(statement)
 
     ids = [
         t.transaction_id
@@ -119,9 +129,9 @@ def test_the_payer_a_text_names_decides_the_part() -> None:
 
 
 def test_no_decision_touches_an_account_its_routing_did_not_name(
-    planned: tuple[object, StatementFile],
+    planned: tuple[object, StatementFile, bytes],
 ) -> None:
-    plan, statement = planned
+    plan, statement, _data = planned
     use_case = memory_use_case(plan)  # type: ignore[arg-type]
     use_case.run(statement)
     owners = use_case.owners._owners  # type: ignore[attr-defined]
@@ -135,44 +145,40 @@ def test_no_decision_touches_an_account_its_routing_did_not_name(
 
 
 def test_a_part_run_again_after_a_crash_posts_only_what_is_missing(
-    planned: tuple[object, StatementFile],
+    planned: tuple[object, StatementFile, bytes],
 ) -> None:
-    plan, statement = planned
+    plan, statement, data = planned
     use_case = memory_use_case(plan)  # type: ignore[arg-type]
     reference = memory_use_case(plan)  # type: ignore[arg-type]
     reference.run(statement)
-    parted = PartedImport(use_case)
-    first_part = parted.plan(statement, parts=4).parts[0]
+    first_part = PartedImport(use_case, entries_per_part=ENTRIES // 4).plan(statement).parts[0]
     use_case.run(first_part)  # the worker of part 0 finished; the execution then failed
 
-    again = parted.run(statement, parts=4)
+    again = import_in_parts(use_case, data, entries_per_part=ENTRIES // 4)
 
     assert use_case.ledger.postings == reference.ledger.postings  # type: ignore[attr-defined]
     assert again.duplicates == sum(len(s.transactions) for s in first_part.statements)
-    assert parted.run(statement, parts=4).postings == 0
+    assert import_in_parts(use_case, data, entries_per_part=ENTRIES // 4).postings == 0
 
 
 def test_no_part_runs_while_another_import_holds_the_lock(
-    planned: tuple[object, StatementFile],
+    planned: tuple[object, StatementFile, bytes],
 ) -> None:
-    plan, statement = planned
+    plan, statement, data = planned
     use_case = memory_use_case(plan)  # type: ignore[arg-type]
     use_case.lock.held_by = "another-import"  # type: ignore[attr-defined]
 
     with pytest.raises(ImportBusyError, match="another-import"):
-        PartedImport(use_case).run(statement, parts=3)
+        import_in_parts(use_case, data, entries_per_part=ENTRIES // 3)
     with pytest.raises(ImportBusyError):
         use_case.run(statement, lease="my-lease")
     assert not use_case.decisions.stored  # type: ignore[attr-defined]
 
 
 def test_merged_reports_add_up() -> None:
-    source = _file(_transaction("H" * 8, "x"))
-    one = ImportReport(
-        digest=source.digest, format="camt.053", entries=3, matched=2, by_rule={"a": 2}
-    )
+    one = ImportReport(digest="0" * 64, format="camt.053", entries=3, matched=2, by_rule={"a": 2})
     two = ImportReport(
-        digest=source.digest,
+        digest="0" * 64,
         format="camt.053",
         entries=4,
         matched=1,
@@ -180,7 +186,7 @@ def test_merged_reports_add_up() -> None:
         received=Decimal("1.50"),
     )
 
-    whole = merged(source, [one, two])
+    whole = merged_reports([one, two], digest="0" * 64, format="camt.053", statements=1)
 
     assert (whole.entries, whole.matched, whole.by_rule) == (7, 3, {"a": 3})
     assert whole.received == Decimal("1.50")
@@ -214,3 +220,37 @@ def _file(*transactions: BankTransaction) -> StatementFile:
 
     statement = Statement(format="camt.053", statement_id="S1", transactions=transactions)
     return StatementFile(digest="0" * 64, format="camt.053", statements=(statement,))
+
+
+_CUSTOMERS = ("C0000001", "C0000002", "C0000003")
+_INVOICES = {f"RE-2026-{index:08d}": _CUSTOMERS[(index - 1) % 3] for index in range(1, 7)}
+_NOTICES = {f"MA-2026-{index:08d}": _CUSTOMERS[index - 1] for index in range(1, 4)}
+_TOKENS = (*_CUSTOMERS, *_INVOICES, *_NOTICES, "Danke", "Miete")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(st.sampled_from(_TOKENS), max_size=4),
+    structured=st.none() | st.sampled_from(sorted(_INVOICES)),
+    own=st.none() | st.sampled_from(sorted(_INVOICES)),
+    amount=st.sampled_from(("11.90", "23.80", "35.70", "5.00", "-11.90")),
+)
+def test_a_decision_posts_only_to_accounts_its_routing_names(
+    words: list[str], structured: str | None, own: str | None, amount: str
+) -> None:
+    policy = replace(POLICY_FAKE, notice_prefixes=("MA",))
+    books = books_of(*(invoice(c, number, "11.90") for number, c in _INVOICES.items()))
+    books.owners |= _NOTICES
+    payment = transaction(
+        amount,
+        remittance=" ".join(words),
+        creditor_reference=creditor_reference(structured) if structured else None,
+        end_to_end_id=f"{_INVOICES[own]}-{compact(own)}" if own else None,
+        return_reason="AC04" if amount.startswith("-") else None,
+    )
+
+    decision = decide(payment, books, policy)
+    touched = accounts_touched(named_by(payment, policy), books.owners)
+
+    assert touched is not None
+    assert {posting.customer_id for posting in decision.postings} <= touched

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import random
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, ValidationError
 
 from bench.payments import Plan, camt_file, memory_use_case, plan_statement
 from shared.invoicing.starter import ExecutionExistsError
@@ -20,34 +20,10 @@ from shared.payments.import_run import (
     start_in_parts,
 )
 from shared.payments.importing import ImportBusyError
-from shared.payments.parts import PartedImport
 from shared.payments.statements import read_statement
+from tests.unit.payment_fakes import STATEMENT_KEY, MemoryWork, import_run
 
-KEY = "statements/2026-12-10.xml"
-
-
-class MemoryWork:
-    bucket = "work"
-
-    def __init__(self) -> None:
-        self.objects: dict[str, bytes] = {}
-
-    def write_json(self, key: str, document: Any) -> str:
-        self.objects[key] = json.dumps(document, default=str).encode()
-        return key
-
-    def read_json(self, key: str) -> Any:
-        return json.loads(self.objects[key])
-
-    def read_json_if_present(self, key: str) -> Any | None:
-        return json.loads(self.objects[key]) if key in self.objects else None
-
-    def write_bytes(self, key: str, body: bytes) -> str:
-        self.objects[key] = body
-        return key
-
-    def read_bytes(self, key: str) -> bytes:
-        return self.objects[key]
+KEY = STATEMENT_KEY
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +33,8 @@ def planned() -> tuple[Plan, bytes]:
 
 
 def _run(plan: Plan, data: bytes) -> tuple[StatementImportRun, MemoryWork]:
-    work = MemoryWork()
-    parted = PartedImport(memory_use_case(plan), entries_per_part=300)
-    return StatementImportRun(parted, work, lambda bucket, key: data), work
+    run = import_run(memory_use_case(plan), data, entries_per_part=300)
+    return run, run.work
 
 
 def _execution(data: bytes) -> str:
@@ -198,3 +173,22 @@ def test_a_file_that_failed_every_attempt_is_refused() -> None:
 
     with pytest.raises(ImportBusyError, match="failed to import 10 times"):
         start_in_parts(executions, DIGEST, "work", KEY)
+
+
+@pytest.mark.parametrize(
+    ("model", "values", "field"),
+    [
+        (PrepareRequest, {"bucket": "work", "key": "orders/feed.json"}, "key"),
+        (PrepareRequest, {"bucket": "work", "key": KEY, "parts": 3}, "parts"),
+        (PartRequest, {"execution": "run-2026-11", "part": 0}, "execution"),
+        (PartRequest, {"execution": f"statement-{DIGEST}", "part": -1}, "part"),
+        (FinalizeRequest, {"execution": f"statement-{DIGEST}-100", "parts": 1}, "execution"),
+    ],
+)
+def test_a_step_refuses_input_that_is_not_its_own(
+    model: type[BaseModel], values: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        model.model_validate(values)
+
+    assert [error["loc"] for error in refused.value.errors()] == [(field,)]
