@@ -9,7 +9,7 @@ unused, and debtor accounts need no gapless sequence.
 
 Each new customer costs one conditional put (eight in flight), once in its life. Claiming 25
 in one TransactWriteItems would cut the calls, but moto copies the whole table for every
-transaction, which took the demo's export from under a second to four and a half minutes.
+transaction, which took `make demo` from 2 to 6.5 minutes (its export of 2,000 customers).
 """
 
 from __future__ import annotations
